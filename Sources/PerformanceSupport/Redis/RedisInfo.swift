@@ -1,0 +1,64 @@
+import Logging
+import NIOPosix
+import RedisPool
+
+/// Counters read from `INFO commandstats` and `INFO stats`: the deterministic signals the gate relies on.
+public struct RedisInfo: Sendable, Equatable, Codable {
+    /// Calls per command, lower-case (`get`, `set`, `incr`, ...), from `INFO commandstats`.
+    public var commandCalls: [String: Int]
+    /// `total_connections_received` from `INFO stats`.
+    public var connectionsReceived: Int
+
+    public init(commandCalls: [String: Int] = [:], connectionsReceived: Int = 0) {
+        self.commandCalls = commandCalls
+        self.connectionsReceived = connectionsReceived
+    }
+
+    /// Commands that are the harness's own bookkeeping, not the service's: excluded from per-request counts.
+    public static let bookkeepingCommands: Set<String> = ["info", "ping", "client", "config", "debug", "hello", "auth", "select", "flushall", "flushdb"]
+
+    /// All calls except bookkeeping commands.
+    public var serviceCommandCalls: Int {
+        commandCalls.reduce(0) { $0 + (Self.bookkeepingCommands.contains($1.key) ? 0 : $1.value) }
+    }
+
+    /// What happened between `earlier` and `self`.
+    public func delta(since earlier: RedisInfo) -> RedisInfo {
+        var calls: [String: Int] = [:]
+        for (command, count) in commandCalls {
+            let d = count - (earlier.commandCalls[command] ?? 0)
+            if d != 0 { calls[command] = d }
+        }
+        return RedisInfo(commandCalls: calls, connectionsReceived: connectionsReceived - earlier.connectionsReceived)
+    }
+
+    /// Reads the counters over a fresh connection (which itself counts as one received connection).
+    public static func read(_ endpoint: RedisEndpoint) async throws -> RedisInfo {
+        let connection = try await RedisConnection.connect(
+            to: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(5),
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(), logger: Logger(label: "redis-info"))
+        defer { connection.close() }
+        let replies = try await connection.pipeline([["INFO", "commandstats"], ["INFO", "stats"]])
+        guard let commandstats = replies[0].string, let stats = replies[1].string else {
+            throw RedisServerProcessError("INFO returned \(replies)")
+        }
+        return parse(commandstats: commandstats, stats: stats)
+    }
+
+    /// Parses `cmdstat_get:calls=12,usec=...` lines and `total_connections_received:N`.
+    package static func parse(commandstats: String, stats: String) -> RedisInfo {
+        var calls: [String: Int] = [:]
+        for line in commandstats.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = String(line[line.index(line.startIndex, offsetBy: 8)..<colon])
+            for field in line[line.index(after: colon)...].split(separator: ",") where field.hasPrefix("calls=") {
+                calls[name] = Int(field.dropFirst(6))
+            }
+        }
+        var received = 0
+        for line in stats.split(whereSeparator: \.isNewline) where line.hasPrefix("total_connections_received:") {
+            received = Int(line.split(separator: ":")[1]) ?? 0
+        }
+        return RedisInfo(commandCalls: calls, connectionsReceived: received)
+    }
+}
