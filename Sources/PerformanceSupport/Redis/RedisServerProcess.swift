@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RedisPool
+import Synchronization
 
 /// A `redis-server` started for a test on a free loopback port, with no persistence, in a temporary directory.
 ///
@@ -46,7 +47,7 @@ public final class RedisServerProcess: Sendable {
     private let configuration: Configuration
     private let executable: String?
     private let directory: URL?
-    private let state: NIOLockedValueBox<ProcessState>
+    private let state: Mutex<ProcessState>
 
     private struct ProcessState {
         var process: Process?
@@ -58,12 +59,12 @@ public final class RedisServerProcess: Sendable {
         self.executable = executable
         self.directory = directory
         self.isExternal = executable == nil
-        self.state = NIOLockedValueBox(ProcessState())
+        self.state = Mutex(ProcessState())
     }
 
     deinit {
         // Last resort when a caller forgot to stop: never leave a server behind.
-        if let process = state.withLockedValue({ $0.process }), process.isRunning {
+        if let process = state.withLock({ $0.process }), process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
         }
         if let directory { try? FileManager.default.removeItem(at: directory) }
@@ -71,7 +72,7 @@ public final class RedisServerProcess: Sendable {
 
     /// The process id of the running server, `nil` when stopped or external.
     public var processIdentifier: Int32? {
-        state.withLockedValue { $0.process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+        state.withLock { $0.process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
     }
 
     /// Starts a server (or attaches to `REDIS_URL`) and returns once it answers `PING`.
@@ -126,7 +127,7 @@ public final class RedisServerProcess: Sendable {
     /// Stops with SIGTERM, then SIGKILL after `grace`. Idempotent. A no-op for an external server.
     public func stop(grace: Duration = .seconds(3)) async throws {
         guard !isExternal else { return }
-        guard let process = state.withLockedValue({ $0.process }) else { return }
+        guard let process = state.withLock({ $0.process }) else { return }
         if process.isRunning {
             Foundation.kill(process.processIdentifier, SIGTERM)
             if !(await Self.waitForExit(process, within: grace)) {
@@ -134,18 +135,18 @@ public final class RedisServerProcess: Sendable {
                 _ = await Self.waitForExit(process, within: .seconds(5))
             }
         }
-        state.withLockedValue { $0.process = nil }
+        state.withLock { $0.process = nil }
     }
 
     /// Kills the server with SIGKILL (a crash, for fault tests) and waits until it is gone.
     public func kill() async throws {
         try requireOwned("kill")
-        guard let process = state.withLockedValue({ $0.process }) else { return }
+        guard let process = state.withLock({ $0.process }) else { return }
         if process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
             _ = await Self.waitForExit(process, within: .seconds(5))
         }
-        state.withLockedValue { $0.process = nil }
+        state.withLock { $0.process = nil }
     }
 
     /// Starts the server again on the same port (after `stop` or `kill`, or stops it first if running).
@@ -190,7 +191,7 @@ public final class RedisServerProcess: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        state.withLockedValue { $0.process = process }
+        state.withLock { $0.process = process }
         try await waitUntilReady()
     }
 
@@ -199,7 +200,7 @@ public final class RedisServerProcess: Sendable {
         var lastError: (any Error)?
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         while ContinuousClock.now < deadline {
-            if !isExternal, let process = state.withLockedValue({ $0.process }), !process.isRunning {
+            if !isExternal, let process = state.withLock({ $0.process }), !process.isRunning {
                 throw RedisServerProcessError(
                     "redis-server exited at start (status \(process.terminationStatus)) on port \(port); log: \(logTail())")
             }

@@ -54,10 +54,10 @@ import Testing
             let c = try await connect(redis)
             defer { c.close() }
             let key = "pipe:\(UInt32.random(in: 0...UInt32.max))"
-            let commands = (1...100).map { ["INCR", key] } + [["BADCMD"], ["GET", key], ["DEL", key]]
+            let commands: [[String]] = (1...100).map { _ in ["INCR", key] } + [["BADCMD"], ["GET", key], ["DEL", key]]
             let replies = try await c.pipeline(commands)
             #expect(replies.count == 103)
-            #expect(Array(replies.prefix(100)) == (1...100).map { .integer(Int64($0)) })
+            #expect(Array(replies.prefix(100)) == (1...100).map { RedisReply.integer(Int64($0)) })
             if case .error = replies[100] {} else { Issue.record("expected an error reply, got \(replies[100])") }
             #expect(replies[101] == .bulkString(Array("100".utf8)))
             #expect(replies[102] == .integer(1))

@@ -1,0 +1,212 @@
+import AuthServiceUnderTest
+import Foundation
+import LoadDriver
+import Logging
+import NIOPosix
+import RedisPool
+
+/// What a scenario body can reach while the load runs (fault scenarios kill Redis, kill connections, ...).
+public struct LiveScenario: Sendable {
+    public let redis: RedisServerProcess
+    public let server: AuthServer
+    /// When the load phase is expected to start (after ramp-up and setup), for timing faults.
+    public let startedAt: ContinuousClock.Instant
+}
+
+/// The outcome of one scenario: the driver's result (with the deterministic gates added to its thresholds), the
+/// Redis counters behind the gates, baseline regressions and where the JSON went.
+public struct PerformanceRun: Sendable {
+    public var result: LoadTestResult
+    /// Redis counters over the run (start of the server to the end of the load).
+    public var redis: RedisInfo
+    /// The deterministic gates, also appended to `result.thresholds`.
+    public var gates: [ThresholdResult]
+    /// Regressions against the stored baseline (empty when none is stored or comparison is off).
+    public var regressions: [String]
+    /// The baseline file compared against, if any.
+    public var baselineFile: URL?
+    /// The result file written.
+    public var resultFile: URL?
+
+    /// Every reason this run fails the gate, one line each; empty when it passed.
+    public var failures: [String] {
+        var lines = result.thresholds.filter { !$0.ok }.map { t in
+            "threshold failed: \(t.expression) (actual \(t.actual.map { String(format: "%.4g", $0) } ?? "n/a")\(t.note.map { "; \($0)" } ?? ""))"
+        }
+        lines += regressions.map { "regression vs baseline: \($0)" }
+        return lines
+    }
+
+    public var passed: Bool { failures.isEmpty }
+}
+
+/// Boots the auth server in-process on a real redis-server, drives it with the LoadDriver, checks thresholds,
+/// deterministic gates and the baseline, and writes the JSON result.
+public enum PerformanceHarness {
+    public static func run(
+        _ spec: PerformanceScenario,
+        environment: PerformanceEnvironment,
+        logger: Logger = Logger(label: "performance"),
+        during: (@Sendable (LiveScenario) async throws -> Void)? = nil
+    ) async throws -> PerformanceRun {
+        var scenario = spec.scenario
+        if spec.scalesDuration, let seconds = scenario.durationSeconds {
+            scenario.durationSeconds = (seconds * environment.durationScale * 10).rounded() / 10
+        }
+        try ResourceLimits.requireOpenFiles(
+            scenario.users * 2 + spec.server.pool.maximumConnections + 256,
+            for: "scenario \(scenario.name) with \(scenario.users) users")
+
+        var serverConfiguration = spec.server
+        environment.injectedRegression?.apply(to: &serverConfiguration)
+
+        let redisConfiguration = RedisServerProcess.Configuration()
+        return try await RedisServerProcess.withServer(redisConfiguration) { redis in
+            serverConfiguration.redisURL = redisURL(redis.endpoint)
+            let before = try await RedisInfo.read(redis.endpoint)
+            let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            defer { clientGroup.shutdownGracefully { _ in } }
+            let injectedClient = environment.injectedRegression?.client(
+                endpoint: redis.endpoint, eventLoopGroup: clientGroup, logger: logger)
+            let server = try await AuthServer.start(serverConfiguration, redis: injectedClient, logger: logger)
+            do {
+                let run = try await drive(
+                    scenario: scenario, spec: spec, server: server, serverConfiguration: serverConfiguration,
+                    redis: redis, before: before, environment: environment, logger: logger, during: during)
+                try await server.shutdown()
+                return run
+            } catch {
+                try? await server.shutdown()
+                throw error
+            }
+        }
+    }
+
+    private static func drive(
+        scenario: Scenario,
+        spec: PerformanceScenario,
+        server: AuthServer,
+        serverConfiguration: AuthServiceConfiguration,
+        redis: RedisServerProcess,
+        before: RedisInfo,
+        environment: PerformanceEnvironment,
+        logger: Logger,
+        during: (@Sendable (LiveScenario) async throws -> Void)?
+    ) async throws -> PerformanceRun {
+        var runEnvironment = RunEnvironment()
+        runEnvironment.extra = [
+            "serverBuildConfiguration": PerformanceEnvironment.buildConfiguration,
+            "hashIterations": String(serverConfiguration.hashIterations),
+            "poolMaximumConnections": String(serverConfiguration.pool.maximumConnections),
+            "serverWorkers": String(serverConfiguration.workers),
+            "durationScale": String(environment.durationScale),
+            "redis": redis.isExternal ? "external (REDIS_URL)" : "redis-server started by the test",
+        ]
+        if let injected = environment.injectedRegression { runEnvironment.extra["injectedRegression"] = injected.rawValue }
+        let configuration = LoadRunner.Configuration(
+            target: try Target(url: "http://127.0.0.1:\(server.port)"),
+            eventLoopThreads: 1,
+            poolMonitorPath: "/health/redis",
+            logger: logger,
+            environment: runEnvironment
+        )
+        let live = LiveScenario(
+            redis: redis, server: server,
+            startedAt: .now + .seconds(scenario.rampUpSeconds))
+        let faults = during.map { body in Task { try await body(live) } }
+        let loadResult: LoadTestResult
+        do {
+            loadResult = try await LoadRunner(configuration).run(scenario)
+        } catch {
+            faults?.cancel()
+            throw error
+        }
+        if let faults { try await faults.value }
+
+        var result = loadResult
+        let leaked = await leasesAfterDrain(server.pool)
+        let after = try await RedisInfo.read(redis.endpoint)
+        let delta = after.delta(since: before)
+        let gates = deterministicGates(
+            result: result, delta: delta, spec: spec, poolMaximum: serverConfiguration.pool.maximumConnections,
+            leasedAfterRun: leaked)
+        result.thresholds += gates
+        result.passed = result.thresholds.allSatisfy(\.ok)
+
+        var run = PerformanceRun(result: result, redis: delta, gates: gates, regressions: [])
+        if spec.comparesWithBaseline {
+            try BaselineStore.gate(&run, environment: environment)
+        }
+        run.result.passed = run.passed
+        run.resultFile = try ResultStore.write(run.result, to: environment.resultsDirectory)
+        return run
+    }
+
+    /// `inUse` once in-flight work has drained (up to 2 s): anything left is a leaked lease.
+    private static func leasesAfterDrain(_ pool: RedisConnectionPool) async -> Int {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            let inUse = pool.metrics().inUse
+            if inUse == 0 || ContinuousClock.now >= deadline { return inUse }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Deterministic signals that do not depend on the machine's speed.
+    static func deterministicGates(
+        result: LoadTestResult, delta: RedisInfo, spec: PerformanceScenario, poolMaximum: Int, leasedAfterRun: Int
+    ) -> [ThresholdResult] {
+        var gates: [ThresholdResult] = []
+        // Every request that reached the server, by endpoint: setup (register + login per ready user), warm-up and
+        // the measured window.
+        let counts = result.requestsSentByEndpoint
+        var expectedCommands = 0
+        var unknown: [String] = []
+        for (endpoint, count) in counts {
+            if let perRequest = spec.redisCommandsPerEndpoint[endpoint] {
+                expectedCommands += perRequest * count
+            } else {
+                unknown.append(endpoint)
+            }
+        }
+        let requests = counts.values.reduce(0, +)
+        let measuredCommands = delta.serviceCommandCalls
+        if requests > 0, unknown.isEmpty {
+            let expected = Double(expectedCommands) / Double(requests)
+            let actual = Double(measuredCommands) / Double(requests)
+            let deviation = abs(actual / expected - 1)
+            let tolerance = spec.commandsPerRequestTolerance
+            gates.append(
+                ThresholdResult(
+                    expression: String(format: "gate.redisCommandsPerRequest == %.4f ± %g%%", expected, tolerance * 100),
+                    actual: actual, limit: expected, ok: deviation <= tolerance,
+                    note: "INFO commandstats: \(measuredCommands) commands for \(requests) requests"))
+        } else {
+            gates.append(
+                ThresholdResult(
+                    expression: "gate.redisCommandsPerRequest", actual: nil, limit: 0, ok: false,
+                    note: unknown.isEmpty ? "no requests were sent" : "no documented command count for \(unknown.sorted())"))
+        }
+        // The INFO connection of the second reading is counted in `delta`; it is not the service's.
+        let opened = delta.connectionsReceived - 1
+        gates.append(
+            ThresholdResult(
+                expression: "gate.redisConnectionsOpened <= \(poolMaximum)", actual: Double(opened),
+                limit: Double(poolMaximum), ok: opened <= poolMaximum,
+                note: "INFO stats total_connections_received during the run"))
+        gates.append(
+            ThresholdResult(
+                expression: "gate.leasedAfterRun == 0", actual: Double(leasedAfterRun), limit: 0,
+                ok: leasedAfterRun == 0, note: "pool inUse after the load drained"))
+        return gates
+    }
+
+    static func redisURL(_ endpoint: RedisEndpoint) -> String {
+        var url = "redis://"
+        if endpoint.username != nil || endpoint.password != nil {
+            url += (endpoint.username ?? "") + ":" + (endpoint.password ?? "") + "@"
+        }
+        url += "\(endpoint.host):\(endpoint.port)/\(endpoint.database)"
+        return url
+    }
+}

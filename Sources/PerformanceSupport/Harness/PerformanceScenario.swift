@@ -1,0 +1,79 @@
+import AuthServiceUnderTest
+import LoadDriver
+
+/// One row of the suite's scenario table: the load, the server it runs against, and what must hold.
+///
+/// The seed scenarios are one declaration each (see `PerformanceTests`); everything else lives in
+/// ``PerformanceHarness``.
+public struct PerformanceScenario: Sendable {
+    /// The driver's scenario: users, load model, duration, mix and threshold expressions.
+    public var scenario: Scenario
+    /// The in-process server's configuration. Default: the load-test profile (1 worker, pool of 160, 1,000 PBKDF2
+    /// iterations) on port 0.
+    public var server: AuthServiceConfiguration
+    /// Redis commands each endpoint sends on its success path, by the driver's endpoint name. Default: the service's
+    /// documented counts (``AuthRedisCommands``).
+    public var redisCommandsPerEndpoint: [String: Int]
+    /// Allowed relative deviation of measured Redis commands per request from the expected value. Default 1%.
+    public var commandsPerRequestTolerance: Double
+    /// Gate against the stored baseline of the same name when one exists. Default `true`.
+    public var comparesWithBaseline: Bool
+    /// Scale the duration by `PERF_DURATION_SCALE`. Default `true`; count-bounded scenarios ignore it.
+    public var scalesDuration: Bool
+
+    public init(
+        _ scenario: Scenario,
+        server: AuthServiceConfiguration = PerformanceScenario.defaultServer,
+        redisCommandsPerEndpoint: [String: Int] = PerformanceScenario.authRedisCommands,
+        commandsPerRequestTolerance: Double = 0.01,
+        comparesWithBaseline: Bool = true,
+        scalesDuration: Bool = true
+    ) {
+        self.scenario = scenario
+        self.server = server
+        self.redisCommandsPerEndpoint = redisCommandsPerEndpoint
+        self.commandsPerRequestTolerance = commandsPerRequestTolerance
+        self.comparesWithBaseline = comparesWithBaseline
+        self.scalesDuration = scalesDuration
+    }
+
+    public var name: String { scenario.name }
+
+    /// The production-like server every seed scenario runs against: 1 event-loop worker (as the seed), a pool of 160,
+    /// the load-test hash profile, an ephemeral port.
+    public static var defaultServer: AuthServiceConfiguration {
+        var configuration = AuthServiceConfiguration.loadTest
+        configuration.port = 0
+        configuration.workers = 1
+        configuration.pool.maximumConnections = 160
+        return configuration
+    }
+
+    public static let authRedisCommands: [String: Int] = [
+        "verify": AuthRedisCommands.verify,
+        "login": AuthRedisCommands.login,
+        "refresh": AuthRedisCommands.refresh,
+        "logout": AuthRedisCommands.logout,
+        "register": AuthRedisCommands.register,
+    ]
+
+    /// Paced users at `ratePerUser` (the seed's model) with the seed mix (90% verify, 5% login, 5% refresh).
+    public static func pacedUsers(
+        _ name: String, users: Int, ratePerUser: Double = 10, seconds: Double, thresholds: [String]
+    ) -> PerformanceScenario {
+        PerformanceScenario(
+            .authService(name: name, users: users, ratePerUser: ratePerUser, durationSeconds: seconds, thresholds: thresholds))
+    }
+
+    /// A fixed number of requests from `users` closed-loop users (the seed's quick validation).
+    public static func requestCount(
+        _ name: String, users: Int, requests: Int, thresholds: [String]
+    ) -> PerformanceScenario {
+        var scenario = Scenario.quick
+        scenario.name = name
+        scenario.users = users
+        scenario.maxRequests = requests
+        scenario.thresholds = thresholds
+        return PerformanceScenario(scenario, scalesDuration: false)
+    }
+}

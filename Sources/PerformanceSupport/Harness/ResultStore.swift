@@ -1,0 +1,43 @@
+import Foundation
+import LoadDriver
+
+/// Writes results with the seed's file naming and keeps the reference results under `Baselines/`.
+public enum ResultStore {
+    /// Writes `load_test_<scenario>_<users>users_YYYYMMDD_HHMMSS.json` into `directory` and returns its URL.
+    @discardableResult
+    public static func write(_ result: LoadTestResult, to directory: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try result.write(toDirectory: directory)
+    }
+}
+
+/// The regression gate's reference results: `Baselines/<scenario>.json`, refreshed by `scripts/perf --update-baselines`.
+public enum BaselineStore {
+    public static func file(for scenario: String, in directory: URL) -> URL {
+        directory.appendingPathComponent("\(scenario).json")
+    }
+
+    /// With `PERF_UPDATE_BASELINES=1` stores this run as the baseline; otherwise compares with the stored one (if any)
+    /// and records regressions.
+    static func gate(_ run: inout PerformanceRun, environment: PerformanceEnvironment) throws {
+        let url = file(for: run.result.scenario.name, in: environment.baselineDirectory)
+        if environment.updateBaselines {
+            guard run.result.thresholds.allSatisfy(\.ok) else {
+                throw PerformanceSetupError(
+                    "not storing a failing run as the baseline for \(run.result.scenario.name): fix the failures first")
+            }
+            try FileManager.default.createDirectory(at: environment.baselineDirectory, withIntermediateDirectories: true)
+            var stored = run.result
+            stored.timeSeries = []  // the reference needs the aggregates, not the per-second series
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(stored).write(to: url, options: .atomic)
+            return
+        }
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let baseline = try JSONDecoder().decode(LoadTestResult.self, from: Data(contentsOf: url))
+        run.baselineFile = url
+        let comparison = BaselineComparison(current: run.result, baseline: baseline)
+        run.regressions = comparison.regressions.map(\.description)
+    }
+}

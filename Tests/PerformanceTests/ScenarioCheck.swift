@@ -1,0 +1,95 @@
+import Foundation
+import LoadDriver
+import Logging
+import PerformanceSupport
+import Synchronization
+import Testing
+
+/// Runs one scenario through the harness and turns its outcome into test results: attachments, issues, a table.
+enum ScenarioCheck {
+    static let logger: Logger = {
+        var logger = Logger(label: "performance")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    @discardableResult
+    static func run(
+        _ spec: PerformanceScenario,
+        environment: PerformanceEnvironment? = nil,
+        during: (@Sendable (LiveScenario) async throws -> Void)? = nil
+    ) async throws -> PerformanceRun {
+        let environment = try environment ?? PerformanceEnvironment.current()
+        let run = try await PerformanceHarness.run(spec, environment: environment, logger: logger, during: during)
+        record(run)
+        return run
+    }
+
+    /// Runs a scenario that is measured but not gated (its failures are the point): attaches, prints, records nothing.
+    static func measure(_ spec: PerformanceScenario, environment: PerformanceEnvironment) async throws -> PerformanceRun {
+        let run = try await PerformanceHarness.run(spec, environment: environment, logger: logger)
+        attachAndPrint(run)
+        return run
+    }
+
+    /// Attaches the JSON, prints the scenario's table and the suite's summary so far, and records every failure.
+    static func record(_ run: PerformanceRun) {
+        attachAndPrint(run)
+        if PerformanceEnvironment.buildConfiguration == "debug" {
+            Issue.record(
+                "Load scenarios measured from a debug build are not valid (about 5x slower). Run optimized: scripts/perf, or swift test -c release --filter Performance"
+            )
+        }
+        for failure in run.failures {
+            Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)"))
+        }
+    }
+
+    private static func attachAndPrint(_ run: PerformanceRun) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let data = try? encoder.encode(run.result) {
+            Attachment.record(data, named: run.resultFile?.lastPathComponent ?? "\(run.result.scenario.name).json")
+        }
+        print(run.result.summaryTable())
+        if let file = run.resultFile { print("result: \(file.path)") }
+        SuiteSummary.shared.add(run)
+        print(SuiteSummary.shared.table())
+    }
+}
+
+/// One line per scenario run so far in this process: the seed's summary table.
+final class SuiteSummary: Sendable {
+    static let shared = SuiteSummary()
+    private let rows = Mutex<[PerformanceRun]>([])
+
+    func add(_ run: PerformanceRun) { rows.withLock { $0.append(run) } }
+
+    func table() -> String {
+        let runs = rows.withLock { $0 }
+        var lines = ["", "Performance suite summary", String(repeating: "-", count: 118)]
+        lines.append(
+            pad("scenario", 18) + pad("users", 7) + pad("target/s", 10) + pad("achieved/s", 12) + pad("success", 10)
+                + pad("p50 ms", 9) + pad("p95 ms", 9) + pad("p99 ms", 9) + pad("pool peak", 11) + pad("cmd/req", 9)
+                + "verdict")
+        for run in runs {
+            let r = run.result
+            let s = r.summary
+            let cmds = run.gates.first { $0.expression.hasPrefix("gate.redisCommandsPerRequest") }?.actual
+            lines.append(
+                pad(r.scenario.name, 18) + pad("\(r.scenario.users)", 7)
+                    + pad(s.targetRate.map { fmt($0, 0) } ?? "closed", 10) + pad(fmt(s.achievedRate, 0), 12)
+                    + pad(fmt(s.successRate * 100, 2) + "%", 10) + pad(fmt(s.latencyMs.p50, 2), 9)
+                    + pad(fmt(s.latencyMs.p95, 2), 9) + pad(fmt(s.latencyMs.p99, 2), 9)
+                    + pad(r.pool?.peak["utilization"].map { fmt($0 * 100, 1) + "%" } ?? "n/a", 11)
+                    + pad(cmds.map { fmt($0, 3) } ?? "n/a", 9) + (run.passed ? "PASS" : "FAIL"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
+
+    private func fmt(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+}
