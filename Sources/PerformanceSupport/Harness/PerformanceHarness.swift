@@ -159,7 +159,7 @@ public enum PerformanceHarness {
         var gates: [ThresholdResult] = []
         // Every request that reached the server, by endpoint: setup (register + login per ready user), warm-up and
         // the measured window.
-        let counts = result.requestsSentByEndpoint
+        let counts = result.requestsSent ?? [:]
         var expectedCommands = 0
         var unknown: [String] = []
         for (endpoint, count) in counts {

@@ -50,7 +50,8 @@ public final class RedisServerProcess: Sendable {
     private let state: Mutex<ProcessState>
 
     private struct ProcessState {
-        var process: Process?
+        var process: ChildProcess?
+        var exitStatus: Int32?
     }
 
     private init(endpoint: RedisEndpoint, configuration: Configuration, executable: String?, directory: URL?) {
@@ -64,15 +65,23 @@ public final class RedisServerProcess: Sendable {
 
     deinit {
         // Last resort when a caller forgot to stop: never leave a server behind.
-        if let process = state.withLock({ $0.process }), process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGKILL)
+        if let process = state.withLock({ $0.process }), process.exitStatus() == nil {
+            process.signal(SIGKILL)
+            _ = Self.reap(process)
         }
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// The process id of the running server, `nil` when stopped or external.
     public var processIdentifier: Int32? {
-        state.withLock { $0.process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+        state.withLock { state in
+            guard let process = state.process, state.exitStatus == nil else { return nil }
+            if let status = process.exitStatus() {
+                state.exitStatus = status
+                return nil
+            }
+            return process.pid
+        }
     }
 
     /// Starts a server (or attaches to `REDIS_URL`) and returns once it answers `PING`.
@@ -128,12 +137,10 @@ public final class RedisServerProcess: Sendable {
     public func stop(grace: Duration = .seconds(3)) async throws {
         guard !isExternal else { return }
         guard let process = state.withLock({ $0.process }) else { return }
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGTERM)
-            if !(await Self.waitForExit(process, within: grace)) {
-                Foundation.kill(process.processIdentifier, SIGKILL)
-                _ = await Self.waitForExit(process, within: .seconds(5))
-            }
+        process.signal(SIGTERM)
+        if !(await Self.waitForExit(process, within: grace)) {
+            process.signal(SIGKILL)
+            _ = await Self.waitForExit(process, within: .seconds(5))
         }
         state.withLock { $0.process = nil }
     }
@@ -142,10 +149,8 @@ public final class RedisServerProcess: Sendable {
     public func kill() async throws {
         try requireOwned("kill")
         guard let process = state.withLock({ $0.process }) else { return }
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            _ = await Self.waitForExit(process, within: .seconds(5))
-        }
+        process.signal(SIGKILL)
+        _ = await Self.waitForExit(process, within: .seconds(5))
         state.withLock { $0.process = nil }
     }
 
@@ -170,8 +175,6 @@ public final class RedisServerProcess: Sendable {
     /// Starts the server again on the same port without waiting for it to answer.
     private func launch() async throws {
         guard let executable, let directory else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
         var arguments = [
             "--port", String(endpoint.port),
             "--bind", "127.0.0.1",
@@ -186,12 +189,11 @@ public final class RedisServerProcess: Sendable {
         ]
         if let password = configuration.password { arguments += ["--requirepass", password] }
         arguments += configuration.extraArguments
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        state.withLock { $0.process = process }
+        let process = try ChildProcess.spawn(executable, arguments)
+        state.withLock {
+            $0.process = process
+            $0.exitStatus = nil
+        }
         try await waitUntilReady()
     }
 
@@ -200,9 +202,10 @@ public final class RedisServerProcess: Sendable {
         var lastError: (any Error)?
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         while ContinuousClock.now < deadline {
-            if !isExternal, let process = state.withLock({ $0.process }), !process.isRunning {
+            if !isExternal, state.withLock({ $0.process }) != nil, processIdentifier == nil {
+                let status = state.withLock { $0.exitStatus }.map { "\($0)" } ?? "?"
                 throw RedisServerProcessError(
-                    "redis-server exited at start (status \(process.terminationStatus)) on port \(port); log: \(logTail())")
+                    "redis-server exited at start (status \(status)) on port \(port); log: \(logTail())")
             }
             do {
                 let connection = try await RedisConnection.connect(
@@ -235,13 +238,22 @@ public final class RedisServerProcess: Sendable {
         }
     }
 
-    private static func waitForExit(_ process: Process, within timeout: Duration) async -> Bool {
+    private static func waitForExit(_ process: ChildProcess, within timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while process.exitStatus() == nil {
             if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await Task.sleep(for: .milliseconds(5))
         }
         return true
+    }
+
+    /// Synchronous reap for `deinit` after SIGKILL (bounded: 2 s).
+    private static func reap(_ process: ChildProcess) -> Bool {
+        for _ in 0..<400 {
+            if process.exitStatus() != nil { return true }
+            usleep(5_000)
+        }
+        return false
     }
 
     static func findExecutable(_ name: String) -> String? {

@@ -105,8 +105,18 @@ public final class RedisConnection: Sendable {
         var buffer = channel.allocator.buffer(capacity: 64)
         RESPCommandEncoder.encode(arguments, into: &buffer)
         let promise = eventLoop.makePromise(of: RedisReply.self)
-        channel.writeAndFlush(RedisRequest(bytes: buffer, completion: .single(promise)), promise: nil)
+        write(RedisRequest(bytes: buffer, completion: .single(promise)), failing: promise)
         return promise.futureResult
+    }
+
+    /// Writes a request; if it never reaches the handler (the channel closed meanwhile), fails its reply promise.
+    private func write<T>(_ request: RedisRequest, failing reply: EventLoopPromise<T>) {
+        let written = eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            // A no-op when the handler already completed the reply (NIO ignores a second completion).
+            reply.fail(RedisConnectionError(.connectionClosed, "connection closed: \(error)"))
+        }
+        channel.writeAndFlush(request, promise: written)
     }
 
     /// Sends one binary-safe command. Error replies are returned as `.error`, not thrown.
@@ -114,7 +124,7 @@ public final class RedisConnection: Sendable {
         var buffer = channel.allocator.buffer(capacity: 64)
         RESPCommandEncoder.encode(arguments, into: &buffer)
         let promise = eventLoop.makePromise(of: RedisReply.self)
-        channel.writeAndFlush(RedisRequest(bytes: buffer, completion: .single(promise)), promise: nil)
+        write(RedisRequest(bytes: buffer, completion: .single(promise)), failing: promise)
         return promise.futureResult
     }
 
@@ -124,8 +134,7 @@ public final class RedisConnection: Sendable {
         var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
         for command in commands { RESPCommandEncoder.encode(command, into: &buffer) }
         let promise = eventLoop.makePromise(of: [RedisReply].self)
-        channel.writeAndFlush(
-            RedisRequest(bytes: buffer, completion: .pipeline(count: commands.count, promise)), promise: nil)
+        write(RedisRequest(bytes: buffer, completion: .pipeline(count: commands.count, promise)), failing: promise)
         return promise.futureResult
     }
 

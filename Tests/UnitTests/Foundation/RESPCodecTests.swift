@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func replyFedOneByteAtATime() throws {
-        let wire = Array("*2\r\n$11\r\nhello\r\nworld\r\n:99\r\n+PONG\r\n".utf8)
+        let wire = Array("*2\r\n$12\r\nhello\r\nworld\r\n:99\r\n+PONG\r\n".utf8)
         let whole = try parseAll(wire)
         let byByte = try parseAll(wire, oneByteAtATime: true)
         #expect(whole == [.array([.bulkString(Array("hello\r\nworld".utf8)), .integer(99)]), .status("PONG")])

@@ -1,0 +1,95 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import RedisPool
+
+extension AuthServiceConfiguration {
+    /// Environment variables read by ``fromEnvironment(_:)``.
+    ///
+    /// `AUTH_PROFILE` (`production` | `loadtest`) picks the starting profile; the others override single fields (see
+    /// each field's documentation for its variable).
+    public static let environmentVariables: [String] = [
+        "AUTH_PROFILE", "AUTH_HOST", "AUTH_PORT", "AUTH_WORKERS", "AUTH_BACKLOG", "REDIS_URL", "AUTH_ENVIRONMENT",
+        "AUTH_HASH_ITERATIONS", "AUTH_HASH_THREADS", "AUTH_TOKEN_TTL_SECONDS", "AUTH_RATE_LIMIT_MAX_FAILED",
+        "AUTH_RATE_LIMIT_WINDOW_SECONDS", "AUTH_KEY_PREFIX", "AUTH_MAX_BODY_BYTES", "AUTH_RETRY_AFTER_SECONDS",
+        "AUTH_STARTUP_CHECK", "AUTH_POOL_MAX_CONNECTIONS", "AUTH_POOL_MIN_IDLE", "AUTH_POOL_MAX_WAITERS",
+        "AUTH_POOL_ACQUIRE_TIMEOUT_MS", "AUTH_POOL_CONNECT_TIMEOUT_MS", "AUTH_POOL_COMMAND_TIMEOUT_MS",
+    ]
+
+    /// Builds a configuration from environment variables over the defaults, then validates it.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the variable for an unparsable or out-of-range value.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AuthServiceConfiguration {
+        var configuration: AuthServiceConfiguration
+        switch environment["AUTH_PROFILE"]?.lowercased() {
+        case nil, "", "production": configuration = AuthServiceConfiguration()
+        case "loadtest", "load-test": configuration = .loadTest
+        case let other?:
+            throw ConfigurationError(field: "AUTH_PROFILE", message: "unknown profile '\(other)' (production|loadtest)")
+        }
+        let reader = EnvironmentReader(values: environment)
+        if let value = reader.string("AUTH_HOST") { configuration.host = value }
+        if let value = try reader.int("AUTH_PORT") { configuration.port = value }
+        if let value = try reader.int("AUTH_WORKERS") { configuration.workers = value }
+        if let value = try reader.int("AUTH_BACKLOG") { configuration.backlog = value }
+        if let value = reader.string("REDIS_URL") { configuration.redisURL = value }
+        if let value = reader.string("AUTH_ENVIRONMENT") { configuration.environment = value }
+        if let value = try reader.int("AUTH_HASH_ITERATIONS") { configuration.hashIterations = value }
+        if let value = try reader.int("AUTH_HASH_THREADS") { configuration.hashThreads = value }
+        if let value = try reader.seconds("AUTH_TOKEN_TTL_SECONDS") { configuration.tokenTTL = value }
+        if let value = try reader.int("AUTH_RATE_LIMIT_MAX_FAILED") { configuration.rateLimit.maxFailedAttempts = value }
+        if let value = try reader.seconds("AUTH_RATE_LIMIT_WINDOW_SECONDS") { configuration.rateLimit.window = value }
+        if let value = reader.string("AUTH_KEY_PREFIX") { configuration.keyPrefix = value }
+        if let value = try reader.int("AUTH_MAX_BODY_BYTES") { configuration.maxBodyBytes = value }
+        if let value = try reader.int("AUTH_RETRY_AFTER_SECONDS") { configuration.unavailableRetryAfterSeconds = value }
+        if let value = try reader.bool("AUTH_STARTUP_CHECK") { configuration.startupRedisCheck = value }
+        try configuration.applyPoolEnvironment(reader)
+        try configuration.validate()
+        return configuration
+    }
+}
+
+/// Typed access to environment values; empty strings count as unset.
+struct EnvironmentReader {
+    var values: [String: String]
+
+    func string(_ name: String) -> String? {
+        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func int(_ name: String) throws -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text) else {
+            throw ConfigurationError(field: name, message: "'\(text)' is not an integer")
+        }
+        return value
+    }
+
+    func seconds(_ name: String) throws -> Duration? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text), value.isFinite, value >= 0 else {
+            throw ConfigurationError(field: name, message: "'\(text)' is not a non-negative number of seconds")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    func milliseconds(_ name: String) throws -> Duration? {
+        guard let value = try int(name) else { return nil }
+        guard value >= 0 else { throw ConfigurationError(field: name, message: "must not be negative") }
+        return .milliseconds(value)
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let text = string(name)?.lowercased() else { return nil }
+        switch text {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(field: name, message: "'\(text)' is not a boolean")
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import RedisPool
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The endpoint implementations. Every Redis command goes through ``redis`` (one ``AuthRedisClient`` value).
+package struct AuthHandlers: Sendable {
+    let redis: any AuthRedisClient
+    let keys: AuthRedisKeys
+    let hasher: PasswordHasher
+    /// Runs PBKDF2 off the event loops and off Swift's cooperative pool.
+    let hashPool: NIOThreadPool
+    let tokenTTLMillisecondsArgument: String
+    let expiresInSeconds: Int
+    let maxFailedAttempts: Int
+    let rateLimitWindowSeconds: Int
+    let rateLimitWindowArgument: String
+    let maxBodyBytes: Int
+    let logger: Logger
+
+    package init(
+        configuration: AuthServiceConfiguration,
+        redis: any AuthRedisClient,
+        hashPool: NIOThreadPool,
+        logger: Logger
+    ) {
+        self.redis = redis
+        self.keys = AuthRedisKeys(prefix: configuration.keyPrefix)
+        self.hasher = PasswordHasher(iterations: configuration.hashIterations)
+        self.hashPool = hashPool
+        let ttlMilliseconds = Self.milliseconds(configuration.tokenTTL)
+        self.tokenTTLMillisecondsArgument = String(ttlMilliseconds)
+        self.expiresInSeconds = Int((ttlMilliseconds + 999) / 1000)
+        self.maxFailedAttempts = configuration.rateLimit.maxFailedAttempts
+        let windowSeconds = max(1, Int((Self.milliseconds(configuration.rateLimit.window) + 999) / 1000))
+        self.rateLimitWindowSeconds = windowSeconds
+        self.rateLimitWindowArgument = String(windowSeconds)
+        self.maxBodyBytes = configuration.maxBodyBytes
+        self.logger = logger
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    // MARK: GET /auth/verify — the hot path: exactly one Redis round trip (GET).
+
+    package func verify(_ request: Request) async throws -> Response {
+        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers[.authorization]) else {
+            throw AuthHTTPError.invalidToken
+        }
+        switch try await self.redis.command(["GET", self.keys.token(token)]) {
+        case .bulkString(let username):
+            return JSONResponses.user(username)
+        case .null:
+            throw AuthHTTPError.invalidToken
+        case .error(let message):
+            throw RedisServerError(message: message)
+        default:
+            throw AuthHTTPError.internalError
+        }
+    }
+
+    // MARK: POST /auth/logout — one round trip (DEL).
+
+    package func logout(_ request: Request) async throws -> Response {
+        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers[.authorization]) else {
+            throw AuthHTTPError.invalidToken
+        }
+        let deleted = try await self.redis.command(["DEL", self.keys.token(token)]).throwingError().int ?? 0
+        guard deleted > 0 else { throw AuthHTTPError.invalidToken }
+        return Response(status: .noContent)
+    }
+
+    // MARK: POST /auth/refresh — GET, then MULTI / SET new / DEL old / EXEC in one pipeline.
+
+    package func refresh(_ request: Request) async throws -> Response {
+        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers[.authorization]) else {
+            throw AuthHTTPError.invalidToken
+        }
+        let oldKey = self.keys.token(token)
+        let username: [UInt8]
+        switch try await self.redis.command(["GET", oldKey]).throwingError() {
+        case .bulkString(let bytes): username = bytes
+        case .null: throw AuthHTTPError.invalidToken
+        default: throw AuthHTTPError.internalError
+        }
+        let newToken = AuthToken.generate()
+        let newKey = self.keys.token(newToken[...])
+        let replies = try await self.redis.pipeline([
+            ["MULTI"],
+            ["SET", newKey, String(decoding: username, as: UTF8.self), "PX", self.tokenTTLMillisecondsArgument],
+            ["DEL", oldKey],
+            ["EXEC"],
+        ])
+        guard replies.count == 4 else { throw AuthHTTPError.internalError }
+        for reply in replies { _ = try reply.throwingError() }
+        guard case .array(let results) = replies[3], results.count == 2 else { throw AuthHTTPError.internalError }
+        _ = try results[0].throwingError()
+        guard (try results[1].throwingError().int ?? 0) == 1 else {
+            // A concurrent refresh or logout revoked the old token first: do not hand out a second successor.
+            _ = try? await self.redis.command(["DEL", newKey])
+            throw AuthHTTPError.invalidToken
+        }
+        return JSONResponses.token(newToken, expiresIn: self.expiresInSeconds)
+    }
+
+    // MARK: POST /auth/register — one round trip (SET NX).
+
+    package func register(_ request: Request) async throws -> Response {
+        let credentials = try await self.readCredentials(request)
+        guard CredentialsValidator.isValidUsername(credentials.username) else { throw AuthHTTPError.invalidUsername }
+        guard CredentialsValidator.isValidPassword(credentials.password) else { throw AuthHTTPError.invalidPassword }
+        let hasher = self.hasher
+        let password = credentials.password
+        let record = try await self.hashPool.runIfActive { try hasher.makeRecord(password: password) }
+        let reply = try await self.redis.command(["SET", self.keys.user(credentials.username), record, "NX"])
+        switch try reply.throwingError() {
+        case .status, .bulkString:
+            self.logger.debug("registered user", metadata: ["user": "\(credentials.username)"])
+            var buffer = ByteBuffer()
+            buffer.writeStaticString("{\"user\":")
+            JSONResponses.appendJSONString(Array(credentials.username.utf8), to: &buffer)
+            buffer.writeStaticString("}")
+            return Response(
+                status: .created,
+                headers: JSONResponses.jsonHeaders,
+                body: ResponseBody(byteBuffer: buffer)
+            )
+        case .null:
+            throw AuthHTTPError.usernameTaken
+        default:
+            throw AuthHTTPError.internalError
+        }
+    }
+
+    // MARK: Request bodies
+
+    struct Credentials: Decodable, Sendable {
+        var username: String
+        var password: String
+    }
+
+    /// Enforces `Content-Type: application/json` (415), the body limit (413) and the JSON shape (400).
+    func readCredentials(_ request: Request) async throws -> Credentials {
+        guard let contentType = request.headers[.contentType], Self.isJSONMediaType(contentType) else {
+            throw AuthHTTPError.unsupportedMediaType
+        }
+        if let declared = request.headers[.contentLength], let length = Int(declared), length > self.maxBodyBytes {
+            throw AuthHTTPError.payloadTooLarge(limit: self.maxBodyBytes)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: self.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw AuthHTTPError.payloadTooLarge(limit: self.maxBodyBytes)
+        }
+        do {
+            return try JSONDecoder().decode(Credentials.self, from: Data(buffer.readableBytesView))
+        } catch DecodingError.dataCorrupted {
+            throw AuthHTTPError.invalidJSON
+        } catch is DecodingError {
+            throw AuthHTTPError.invalidRequest("The body must be {\"username\": string, \"password\": string}.")
+        }
+    }
+
+    /// `application/json`, optionally with parameters (`; charset=utf-8`), case-insensitive.
+    static func isJSONMediaType(_ value: String) -> Bool {
+        let mediaType = value.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+    }
+}

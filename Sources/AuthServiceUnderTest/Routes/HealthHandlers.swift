@@ -1,0 +1,66 @@
+import Hummingbird
+import NIOCore
+import RedisPool
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `/health/live`, `/health`, `/health/redis`, `/metrics`.
+package struct HealthHandlers: Sendable {
+    let redis: any AuthRedisClient
+    let pool: RedisConnectionPool
+    let metrics: AuthHTTPMetrics
+    let environment: String
+    let retryAfterSeconds: Int
+
+    /// 200 while the process serves; no Redis I/O.
+    package func live() -> Response {
+        Response(
+            status: .ok,
+            headers: JSONResponses.jsonHeaders,
+            body: ResponseBody(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))
+        )
+    }
+
+    /// 200 when `PING` through the client answers, 503 (+ Retry-After) otherwise.
+    package func readiness() async throws -> Response {
+        let reply = try await self.redis.command(["PING"]).throwingError()
+        guard reply == .status("PONG") || reply.string == "PONG" else {
+            throw AuthHTTPError.unavailable(retryAfter: self.retryAfterSeconds)
+        }
+        var buffer = ByteBuffer()
+        buffer.writeStaticString("{\"status\":\"ok\",\"redis\":\"ok\",\"environment\":")
+        JSONResponses.appendJSONString(Array(self.environment.utf8), to: &buffer)
+        buffer.writeStaticString("}")
+        return Response(
+            status: .ok,
+            headers: JSONResponses.jsonHeaders,
+            body: ResponseBody(byteBuffer: buffer)
+        )
+    }
+
+    /// The pool's `PoolMetrics` snapshot, encoded as is (its field names at top level, nothing added).
+    package func poolMetrics() throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(self.pool.metrics())
+        return Response(
+            status: .ok,
+            headers: JSONResponses.jsonHeaders,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// Prometheus text format 0.0.4.
+    package func prometheus() -> Response {
+        self.metrics.updatePoolGauges(self.pool.metrics())
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
+        )
+    }
+}

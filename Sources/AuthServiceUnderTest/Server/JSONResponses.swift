@@ -1,0 +1,67 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Hand-written JSON responses: the bodies are tiny and fixed-shaped, so no encoder is constructed per request.
+package enum JSONResponses {
+    package static let jsonContentType = "application/json; charset=utf-8"
+    /// Built once; responses copy it (copy-on-write) instead of constructing header storage per request.
+    package static let jsonHeaders: HTTPFields = [.contentType: jsonContentType]
+
+    package static func response(_ status: HTTPResponse.Status, json: String) -> Response {
+        Response(
+            status: status,
+            headers: jsonHeaders,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: json))
+        )
+    }
+
+    /// `{"user":"<username>"}` straight from the bytes stored in Redis.
+    package static func user(_ usernameBytes: [UInt8]) -> Response {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(usernameBytes.count + 12)
+        buffer.writeStaticString("{\"user\":")
+        appendJSONString(usernameBytes, to: &buffer)
+        buffer.writeStaticString("}")
+        return Response(status: .ok, headers: jsonHeaders, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// `{"token":"...","expiresIn":<seconds>}`; the token is base64url and needs no escaping.
+    package static func token(_ token: String, expiresIn: Int) -> Response {
+        response(.ok, json: "{\"token\":\"\(token)\",\"expiresIn\":\(expiresIn)}")
+    }
+
+    package static func error(_ error: AuthHTTPError) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeStaticString("{\"error\":")
+        appendJSONString(Array(error.code.utf8), to: &buffer)
+        buffer.writeStaticString(",\"message\":")
+        appendJSONString(Array(error.message.utf8), to: &buffer)
+        buffer.writeStaticString("}")
+        var headers = jsonHeaders
+        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
+        if let allow = error.allow, !allow.isEmpty { headers[.allow] = allow }
+        return Response(status: error.status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// Writes a JSON string literal (quotes included), escaping `"`, `\` and control characters.
+    package static func appendJSONString(_ bytes: [UInt8], to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+            case 0x0A: buffer.writeStaticString("\\n")
+            case 0x0D: buffer.writeStaticString("\\r")
+            case 0x09: buffer.writeStaticString("\\t")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                buffer.writeStaticString("\\u00")
+                buffer.writeInteger(hex[Int(byte >> 4)])
+                buffer.writeInteger(hex[Int(byte & 0x0F)])
+            default: buffer.writeInteger(byte)
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+}

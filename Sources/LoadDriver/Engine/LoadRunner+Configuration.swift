@@ -1,0 +1,66 @@
+import Logging
+
+extension LoadRunner {
+    /// How the runner reaches the target and checks itself. Every field has a default except the target.
+    public struct Configuration: Sendable {
+        /// The server under test.
+        public var target: Target
+        /// Event-loop threads for the virtual users (users are spread round-robin). Default 1.
+        public var eventLoopThreads: Int
+        /// Path polled once per second for pool metrics (JSON; numeric fields flattened with dots), or `nil` to
+        /// disable monitoring. Default `/health/redis`.
+        public var poolMonitorPath: String?
+        /// Logger for progress and problems. Default: a logger labelled `LoadDriver` (swift-log's bootstrap decides
+        /// where it goes).
+        public var logger: Logger
+        /// Allow targets outside loopback (127.0.0.0/8, ::1, localhost). Default `false`.
+        public var allowRemote: Bool
+        /// TCP connect timeout. Default 2 s.
+        public var connectTimeoutSeconds: Double
+        /// Extra time after ramp-up for all users to finish their setup before load starts anyway. Default 60 s.
+        public var setupTimeoutSeconds: Double
+        /// `driverLimited` is reported when the p99 of the driver's scheduling lag exceeds this. Default 10 ms:
+        /// above it the driver's own delay is a visible part of typical latencies.
+        public var driverLimitedLagMs: Double
+        /// Error samples kept per error kind. Default 10.
+        public var maxErrorSamplesPerKind: Int
+        /// Raise RLIMIT_NOFILE's soft limit and fail early when the hard limit is below what the users need.
+        /// Default `true`.
+        public var checkFileDescriptorLimit: Bool
+        /// Facts added to the result's `environment`. Default: detected values, empty `extra`.
+        public var environment: RunEnvironment
+
+        public init(
+            target: Target,
+            eventLoopThreads: Int = 1,
+            poolMonitorPath: String? = "/health/redis",
+            logger: Logger = Logger(label: "LoadDriver"),
+            allowRemote: Bool = false,
+            connectTimeoutSeconds: Double = 2,
+            setupTimeoutSeconds: Double = 60,
+            driverLimitedLagMs: Double = 10,
+            maxErrorSamplesPerKind: Int = 10,
+            checkFileDescriptorLimit: Bool = true,
+            environment: RunEnvironment = RunEnvironment()
+        ) {
+            self.target = target
+            self.eventLoopThreads = eventLoopThreads
+            self.poolMonitorPath = poolMonitorPath
+            self.logger = logger
+            self.allowRemote = allowRemote
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+            self.setupTimeoutSeconds = setupTimeoutSeconds
+            self.driverLimitedLagMs = driverLimitedLagMs
+            self.maxErrorSamplesPerKind = maxErrorSamplesPerKind
+            self.checkFileDescriptorLimit = checkFileDescriptorLimit
+            self.environment = environment
+        }
+
+        /// Convenience: parse `url` (`http://host:port`).
+        public init(url: String, eventLoopThreads: Int = 1, poolMonitorPath: String? = "/health/redis",
+                    logger: Logger = Logger(label: "LoadDriver"), allowRemote: Bool = false) throws(LoadDriverError) {
+            self.init(target: try Target(url: url), eventLoopThreads: eventLoopThreads, poolMonitorPath: poolMonitorPath,
+                      logger: logger, allowRemote: allowRemote)
+        }
+    }
+}

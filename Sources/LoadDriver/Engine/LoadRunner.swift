@@ -1,0 +1,160 @@
+import Foundation
+import Histogram
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Runs a ``Scenario`` against an HTTP server and returns its ``LoadTestResult``.
+///
+/// ```swift
+/// let runner = LoadRunner(try .init(url: "http://127.0.0.1:8002"))
+/// let result = try await runner.run(.baseline)
+/// ```
+///
+/// Per request, everything happens on the user's event loop: scheduling (NIO scheduled callbacks at the intended
+/// send time), encoding, decoding, and recording into that loop's histograms; loops are merged at the end.
+public struct LoadRunner: Sendable {
+    public let configuration: Configuration
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Runs `scenario` to completion. Always stops by itself: at the end of the duration, when `maxRequests` were
+    /// sent, or at the scenario's hard wall-clock cap.
+    ///
+    /// - Throws: ``LoadDriverError`` for an invalid scenario or threshold, a refused remote target, a target that
+    ///   accepts no connection at the start, or a file-descriptor limit too low for the user count. Failures of the
+    ///   server during the run are never thrown; they are in the result.
+    public func run(_ scenario: Scenario) async throws(LoadDriverError) -> LoadTestResult {
+        let config = self.configuration
+        let logger = config.logger
+        do { try scenario.validate() } catch { throw LoadDriverError(.invalidScenario, error.description) }
+        let thresholds: [Threshold]
+        do { thresholds = try Threshold.parseAll(scenario.thresholds) } catch {
+            throw LoadDriverError(.invalidScenario, error.description)
+        }
+        if !config.allowRemote && !config.target.isLoopback {
+            throw LoadDriverError(
+                .remoteTargetRefused,
+                "refusing to load \(config.target): only loopback targets (127.0.0.0/8, ::1, localhost) are allowed unless allowRemote / --allow-remote is set")
+        }
+        if config.checkFileDescriptorLimit {
+            try ProcessResources.raiseFileDescriptorLimit(needed: ProcessResources.fileDescriptorsNeeded(users: scenario.users))
+        }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(config.target.host, port: config.target.port)
+        } catch {
+            throw LoadDriverError(.targetUnreachable, "cannot resolve \(config.target.host): \(error)")
+        }
+
+        let threads = max(1, config.eventLoopThreads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        defer { group.shutdownGracefully { _ in } }
+        let loops = Array(group.makeIterator())
+        let connectTimeout = TimeAmount.nanoseconds(Int64(config.connectTimeoutSeconds * 1e9))
+
+        // Preflight: a target that is down fails fast with a clear message.
+        do {
+            try await SimpleHTTPClient.probe(address: address, on: loops[0], timeout: connectTimeout).get()
+        } catch {
+            throw LoadDriverError(.targetUnreachable, "target \(config.target) is not accepting connections: \(error)")
+        }
+
+        let runStart = nowNanos()
+        let runId = Self.makeRunId()
+        let plan = RunPlan(
+            scenario: scenario, runId: runId, address: address, hostHeader: config.target.hostHeader,
+            connectTimeout: connectTimeout, maxErrorSamplesPerKind: config.maxErrorSamplesPerKind, runStartNanos: runStart)
+        logger.info(
+            "load run starting",
+            metadata: ["scenario": "\(scenario.name)", "users": "\(scenario.users)", "target": "\(config.target)", "runId": "\(runId)"])
+
+        // One worker per loop, created on its loop.
+        var workers: [NIOLoopBound<LoopWorker>] = []
+        for (i, loop) in loops.enumerated() {
+            let indices = Array(stride(from: i, to: scenario.users, by: threads))
+            do {
+                let bound = try await loop.submit {
+                    NIOLoopBound(LoopWorker(loop: loop, plan: plan, userIndices: indices), eventLoop: loop)
+                }.get()
+                workers.append(bound)
+            } catch {
+                throw LoadDriverError(.internalError, "cannot start worker: \(error)")
+            }
+        }
+
+        // Ramp-up and setup.
+        let setupDeadline = min(
+            runStart + Int64((scenario.rampUpSeconds + config.setupTimeoutSeconds) * 1e9), plan.hardDeadlineNanos)
+        var ready = 0
+        for (bound, loop) in zip(workers, loops) {
+            let f = loop.flatSubmit { bound.value.connectAll(rampStart: runStart, setupDeadline: setupDeadline) }
+            ready += (try? await f.get()) ?? 0
+        }
+        let setupSeconds = Double(nowNanos() - runStart) / 1e9
+        logger.info("users ready", metadata: ["ready": "\(ready)", "of": "\(scenario.users)", "setupSeconds": "\(setupSeconds)"])
+        if ready < scenario.users {
+            logger.warning("not every user finished setup; starting anyway", metadata: ["ready": "\(ready)"])
+        }
+
+        // Pool monitoring: an initial sample, then one per second during the load phase.
+        let monitor = config.poolMonitorPath.map {
+            PoolMonitor(address: address, hostHeader: config.target.hostHeader, path: $0, loop: loops[0], timeout: connectTimeout)
+        }
+        let initialPool = await monitor?.sample()
+
+        let loadStart = nowNanos() + 20_000_000
+        let timeline = Timeline(loadStart: loadStart, scenario: scenario)
+        let startedAt = ISO8601DateFormatter().string(from: Date())
+        let cpu0 = ProcessResources.cpuTime()
+        var reportFutures: [EventLoopFuture<LoopReport>] = []
+        for (bound, loop) in zip(workers, loops) {
+            reportFutures.append(loop.flatSubmit { bound.value.startLoad(timeline: timeline) })
+        }
+        let pollTask: Task<[PoolMonitor.Sample], Never>? = monitor.map { monitor in
+            Task { await monitor.pollEverySecond(from: loadStart) }
+        }
+
+        var reports: [LoopReport] = []
+        for (i, f) in reportFutures.enumerated() {
+            do {
+                reports.append(try await f.get())
+            } catch {
+                let bound = workers[i]
+                loops[i].execute { bound.value.abort(reason: "error") }
+                throw LoadDriverError(.internalError, "event loop failed: \(error)")
+            }
+        }
+        let loadEnd = nowNanos()
+        let cpu1 = ProcessResources.cpuTime()
+        pollTask?.cancel()
+        var poolSamples = await pollTask?.value ?? []
+        if let final = await monitor?.sample() { poolSamples.append(final) }
+
+        var environment = config.environment
+        environment.target = config.target.description
+        var result = LoadTestResult.assemble(
+            scenario: scenario, environment: environment, runId: runId, startedAt: startedAt, reports: reports,
+            endpointNames: plan.endpointNames, timeline: timeline, loadEnd: loadEnd,
+            initialPool: initialPool, poolSamples: poolSamples, failedPolls: monitor?.failedPolls ?? 0,
+            cpu: (cpu1.user - cpu0.user, cpu1.system - cpu0.system), driverLimitedLagMs: config.driverLimitedLagMs,
+            eventLoopThreads: threads, setupSeconds: setupSeconds, thresholds: thresholds,
+            maxSamplesPerKind: config.maxErrorSamplesPerKind)
+        result.passed = result.thresholds.allSatisfy(\.ok)
+        logger.info(
+            "load run finished",
+            metadata: ["requests": "\(result.summary.requests)", "achievedRate": "\(result.summary.achievedRate)",
+                       "passed": "\(result.passed)", "driverLimited": "\(result.driver.driverLimited)"])
+        return result
+    }
+
+    static func makeRunId() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "MMddHHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        let suffix = String(UInt32.random(in: 0...0xFFFF), radix: 16)
+        return f.string(from: Date()) + suffix
+    }
+}

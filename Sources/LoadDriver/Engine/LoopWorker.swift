@@ -1,0 +1,137 @@
+import NIOCore
+import NIOPosix
+
+/// Runs the users of one event loop: ramp-up, the load phase, timeouts, stop and drain, then reports.
+///
+/// Confined to `loop` (a plain non-Sendable class). The runner reaches it only through `NIOLoopBound` and
+/// `loop.execute`/`submit`.
+final class LoopWorker {
+    let loop: any EventLoop
+    let plan: RunPlan
+    let recorder: LoopRecorder
+    private(set) var users: [VirtualUser] = []
+    private(set) var timeline: Timeline?
+    private(set) var stopping = false
+    private var finished = false
+    private var stopReason = "duration"
+    var inFlight = 0
+    private var readyCount = 0
+    private let readyPromise: EventLoopPromise<Int>
+    private let finishPromise: EventLoopPromise<LoopReport>
+    private var drainDeadline: Int64 = .max
+    private var ticker: Scheduled<Void>?
+    static let tickNanos: Int64 = 50_000_000
+
+    init(loop: any EventLoop, plan: RunPlan, userIndices: [Int]) {
+        self.loop = loop
+        self.plan = plan
+        self.recorder = LoopRecorder(endpoints: plan.endpointNames.count, setupSteps: plan.setup.count, maxSamplesPerKind: plan.maxErrorSamplesPerKind)
+        self.readyPromise = loop.makePromise(of: Int.self)
+        self.finishPromise = loop.makePromise(of: LoopReport.self)
+        self.users = userIndices.map { VirtualUser(index: $0, plan: plan, loop: loop, worker: self) }
+    }
+
+    func secondsSinceLoadStart(_ now: Int64) -> Double {
+        Double(now - (self.timeline?.loadStart ?? self.plan.runStartNanos)) / 1e9
+    }
+
+    /// Connects users progressively (user i at rampUp * i / users) and runs their setup. The future completes when
+    /// every user of this loop is ready, or at `setupDeadline` with those that are.
+    func connectAll(rampStart: Int64, setupDeadline: Int64) -> EventLoopFuture<Int> {
+        let total = max(1, self.plan.scenario.users)
+        let ramp = self.plan.scenario.rampUpSeconds
+        for user in self.users {
+            let at = rampStart + Int64(ramp * 1e9 * Double(user.index) / Double(total))
+            if at <= nowNanos() {
+                user.connect()
+            } else {
+                self.loop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(UInt64(at))) { user.connect() }
+            }
+        }
+        if self.users.isEmpty { self.markReady(0) }
+        self.loop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(UInt64(setupDeadline))) { [self] in
+            self.markReady(self.readyCount)
+        }
+        self.scheduleTick()
+        return self.readyPromise.futureResult
+    }
+
+    private var readyDone = false
+    private func markReady(_ count: Int) {
+        guard !self.readyDone else { return }
+        self.readyDone = true
+        self.readyPromise.succeed(count)
+    }
+
+    func userReady() {
+        self.readyCount += 1
+        if self.readyCount == self.users.count { self.markReady(self.readyCount) }
+    }
+
+    /// Starts the load phase at `timeline.loadStart`; the future completes with this loop's report once stopped
+    /// and drained.
+    func startLoad(timeline: Timeline) -> EventLoopFuture<LoopReport> {
+        self.timeline = timeline
+        self.loop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(UInt64(max(0, timeline.loadStart)))) { [self] in
+            for user in self.users { user.startLoad() }
+        }
+        return self.finishPromise.futureResult
+    }
+
+    private func scheduleTick() {
+        self.ticker = self.loop.assumeIsolated().scheduleTask(in: .nanoseconds(Self.tickNanos)) { [self] in
+            self.tick()
+        }
+    }
+
+    private func tick() {
+        guard !self.finished else { return }
+        let now = nowNanos()
+        for user in self.users where user.inFlight { user.checkTimeout(now: now) }
+        if !self.stopping {
+            if now >= self.plan.hardDeadlineNanos {
+                self.requestStop(reason: "wallClockCap")
+            } else if self.plan.budgetExhausted.load(ordering: .relaxed) {
+                self.requestStop(reason: "maxRequests")
+            } else if let t = self.timeline, now >= t.measureEnd {
+                self.requestStop(reason: "duration")
+            }
+        }
+        if self.stopping && (self.inFlight <= 0 || now >= self.drainDeadline || now >= self.plan.hardDeadlineNanos + 2_000_000_000) {
+            self.finish()
+            return
+        }
+        self.scheduleTick()
+    }
+
+    /// Stops issuing requests; in-flight requests get up to the request timeout to finish.
+    func requestStop(reason: String) {
+        guard !self.stopping else { return }
+        self.stopping = true
+        self.stopReason = reason
+        self.drainDeadline = nowNanos() + self.plan.requestTimeoutNanos + 200_000_000
+        if reason == "wallClockCap" { self.drainDeadline = min(self.drainDeadline, nowNanos() + 1_000_000_000) }
+        for user in self.users { user.dropBacklog() }
+        // A stop before load start (wall-clock cap during setup) must still release the runner.
+        self.markReady(self.readyCount)
+        if self.timeline == nil { self.finish() }
+    }
+
+    func requestFinished() {
+        if self.stopping && self.inFlight <= 0 { self.finish() }
+    }
+
+    private func finish() {
+        guard !self.finished else { return }
+        self.finished = true
+        self.ticker?.cancel()
+        for user in self.users { user.close() }
+        self.finishPromise.succeed(self.recorder.report(stopReason: self.stopReason))
+    }
+
+    /// Stops everything now (runner-side failsafe or cancellation).
+    func abort(reason: String) {
+        self.requestStop(reason: reason)
+        self.finish()
+    }
+}

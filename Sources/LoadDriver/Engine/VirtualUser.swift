@@ -1,0 +1,463 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One virtual user: one keep-alive connection, at most one request in flight, its own variables and timetable.
+///
+/// Confined to its event loop: every method runs on `loop` (callbacks come from the user's own channel, its own
+/// scheduled callbacks and its worker), so it is a plain non-Sendable class; it crosses into `@Sendable` NIO APIs only
+/// wrapped in `NIOLoopBound`.
+final class VirtualUser: NIOScheduledCallbackHandler {
+    let index: Int
+    let plan: RunPlan
+    let loop: any EventLoop
+    unowned let worker: LoopWorker
+    private(set) var variables: [String: String]
+    private var rng: UInt64
+
+    private var handler: UserConnectionHandler?
+    private var pendingHandler: UserConnectionHandler?
+    private var connecting = false
+    private var everConnected = false
+    private var reconnectDelayMs: Int64 = 0
+
+    private var tracker = SlotTracker()
+    private var closedWantsSend = false
+    private(set) var loadStarted = false
+
+    private(set) var inFlight = false
+    private var currentRequest: CompiledRequest?
+    private var currentIsSetup = false
+    private var currentIntended: Int64 = 0
+    private(set) var currentSent: Int64 = 0
+    private var currentMeasured = false
+
+    private var setupStep = 0
+    private(set) var setupDone = false
+
+    init(index: Int, plan: RunPlan, loop: any EventLoop, worker: LoopWorker) {
+        self.index = index
+        self.plan = plan
+        self.loop = loop
+        self.worker = worker
+        self.variables = plan.variables(forUser: index)
+        self.rng = 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9
+        self.tracker.connectionUnavailable()
+    }
+
+    private var isOpenModel: Bool { self.plan.scenario.load.isOpen }
+    private var recorder: LoopRecorder { self.worker.recorder }
+
+    private var available: Bool {
+        self.handler != nil && self.setupDone && !self.inFlight && self.loadStarted
+    }
+
+    // MARK: Connection
+
+    func connect() {
+        guard !self.connecting, self.handler == nil, !self.worker.stopping else { return }
+        self.connecting = true
+        let bound = NIOLoopBound(self, eventLoop: self.loop)
+        ClientBootstrap(group: self.loop)
+            .connectTimeout(self.plan.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let user = bound.value
+                    let handler = UserConnectionHandler(user: user)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    user.pendingHandler = handler
+                }
+            }
+            .connect(to: self.plan.address)
+            .assumeIsolated()
+            .whenComplete { result in
+                let user = bound.value
+                user.connecting = false
+                switch result {
+                case .success(let channel):
+                    user.recorder.connectionsOpened += 1
+                    if user.everConnected { user.recorder.reconnects += 1 }
+                    user.everConnected = true
+                    user.reconnectDelayMs = 0
+                    user.handler = user.pendingHandler
+                    user.pendingHandler = nil
+                    if user.worker.stopping {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    user.connectionReady()
+                case .failure(let error):
+                    user.pendingHandler = nil
+                    user.connectFailed(error)
+                }
+            }
+    }
+
+    private func connectFailed(_ error: any Error) {
+        let kind = classify(error)
+        let now = nowNanos()
+        let detail = "connect failed: \(error)"
+        if !self.loadStarted {
+            self.recorder.setupFailures += 1
+            self.recorder.recordError(kind: kind, measured: false, atSeconds: self.worker.secondsSinceLoadStart(now),
+                                      endpoint: "connect", detail: detail)
+        } else if !self.worker.stopping {
+            // Charge one waiting request with the failure so a dead server shows up as failures, not only as drops.
+            if self.isOpenModel {
+                if let slot = self.tracker.consumeDueSlot() {
+                    let intended = self.intendedTime(ofSlot: slot)
+                    self.recordFailedRequest(kind: kind, endpoint: 0, intended: intended, now: now, detail: detail)
+                }
+            } else if self.closedWantsSend, self.takeBudget(measured: self.worker.timeline?.isMeasured(now) ?? false) {
+                self.closedWantsSend = false
+                self.recordFailedRequest(kind: kind, endpoint: 0, intended: now, now: now, detail: detail)
+                self.scheduleClosedLoopNext()
+            }
+        }
+        self.scheduleReconnect()
+    }
+
+    private func scheduleReconnect() {
+        guard !self.worker.stopping else { return }
+        let delay = self.reconnectDelayMs
+        self.reconnectDelayMs = min(max(delay * 2, 10), 1000)
+        if delay == 0 {
+            self.connect()
+            return
+        }
+        self.loop.assumeIsolated().scheduleTask(in: .milliseconds(delay)) { [self] in
+            self.connect()
+        }
+    }
+
+    /// The connection is usable (new connection, setup finished, or a response completed).
+    private func connectionReady() {
+        guard self.handler != nil, !self.inFlight else { return }
+        if !self.setupDone {
+            self.sendSetupStep()
+            return
+        }
+        guard self.loadStarted, !self.worker.stopping else { return }
+        if self.isOpenModel {
+            self.act(self.tracker.connectionBecameFree())
+        } else if self.closedWantsSend {
+            self.sendClosedLoop()
+        }
+    }
+
+    func connectionClosed(handler: UserConnectionHandler, error: (any Error)?) {
+        guard handler === self.handler else { return }
+        self.handler = nil
+        if self.loadStarted && self.isOpenModel { self.tracker.connectionUnavailable() }
+        if self.inFlight {
+            let now = nowNanos()
+            let kind = error.map(classify) ?? .connectionReset
+            let detail = error.map { "\($0)" } ?? "connection closed by the server before the response"
+            self.finishInFlight()
+            if self.currentIsSetup {
+                self.recorder.setupFailures += 1
+                self.recorder.recordError(kind: kind, measured: false, atSeconds: self.worker.secondsSinceLoadStart(now),
+                                          endpoint: self.currentRequest?.name ?? "setup", detail: detail)
+            } else {
+                self.recordFailedRequest(kind: kind, endpoint: self.currentRequest?.endpointIndex ?? 0,
+                                         intended: self.currentIntended, now: now, detail: detail, sent: self.currentSent)
+                self.worker.requestFinished()
+            }
+        }
+        self.scheduleReconnect()
+    }
+
+    func close() {
+        self.handler?.close()
+    }
+
+    // MARK: Setup
+
+    private func sendSetupStep() {
+        guard self.setupStep < self.plan.setup.count else {
+            self.setupDone = true
+            self.worker.userReady()
+            self.connectionReady()
+            return
+        }
+        let request = self.plan.setup[self.setupStep]
+        self.send(request, intended: nowNanos(), measured: false, isSetup: true)
+    }
+
+    // MARK: Load
+
+    func startLoad() {
+        self.loadStarted = true
+        guard let timeline = self.worker.timeline else { return }
+        if self.isOpenModel {
+            self.armSlotTimer(timeline: timeline)
+            if self.handler != nil, self.setupDone, !self.inFlight {
+                _ = self.tracker.connectionBecameFree()
+            }
+        } else {
+            self.closedWantsSend = true
+            if self.available { self.sendClosedLoop() }
+        }
+    }
+
+    private func intendedTime(ofSlot slot: Int) -> Int64 {
+        let offset = self.plan.schedule.nanosecondsOfSlot(slot, user: self.index) ?? 0
+        return (self.worker.timeline?.loadStart ?? 0) + offset
+    }
+
+    private func armSlotTimer(timeline: Timeline) {
+        guard let offset = self.plan.schedule.nanosecondsOfSlot(self.tracker.nextDue, user: self.index) else { return }
+        let at = timeline.loadStart + offset
+        guard at < timeline.measureEnd, at < self.plan.hardDeadlineNanos else { return }
+        _ = try? self.loop.assumeIsolated().scheduleCallback(at: .uptimeNanoseconds(UInt64(at)), handler: self)
+    }
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        guard !self.worker.stopping, let timeline = self.worker.timeline else { return }
+        if self.isOpenModel {
+            let action = self.tracker.slotBecameDue()
+            self.armSlotTimer(timeline: timeline)
+            self.act(action)
+        } else {
+            self.closedWantsSend = true
+            if self.available { self.sendClosedLoop() }
+        }
+    }
+
+    func didCancelScheduledCallback(eventLoop: some EventLoop) {}
+
+    private func act(_ action: SlotTracker.Action) {
+        guard case .send(let slot, let late, let onTime) = action else { return }
+        guard self.handler != nil else { return }
+        let intended = self.intendedTime(ofSlot: slot)
+        let measured = self.worker.timeline?.isMeasured(intended) ?? false
+        guard self.takeBudget(measured: measured) else { return }
+        let now = nowNanos()
+        if measured {
+            if late { self.recorder.late += 1 }
+            if onTime { self.recorder.lag.record(LoopRecorder.clampMicros(now - intended)) }
+        }
+        self.send(self.pickRequest(), intended: intended, measured: measured, isSetup: false, now: now)
+    }
+
+    /// Counts a measured send against `maxRequests`; false (and a global stop) when the budget is spent.
+    private func takeBudget(measured: Bool) -> Bool {
+        guard measured, let max = self.plan.scenario.maxRequests else { return true }
+        if self.plan.measuredSends.loadThenWrappingIncrement(ordering: .relaxed) >= max {
+            self.plan.budgetExhausted.store(true, ordering: .relaxed)
+            self.worker.requestStop(reason: "maxRequests")
+            return false
+        }
+        return true
+    }
+
+    private func sendClosedLoop() {
+        guard self.available, !self.worker.stopping, let timeline = self.worker.timeline else { return }
+        let now = nowNanos()
+        if now >= timeline.measureEnd { return }
+        let measured = timeline.isMeasured(now)
+        guard self.takeBudget(measured: measured) else { return }
+        self.closedWantsSend = false
+        self.send(self.pickRequest(), intended: now, measured: measured, isSetup: false, now: now)
+    }
+
+    private func scheduleClosedLoopNext() {
+        guard case .closedLoop(let think) = self.plan.scenario.load, !self.worker.stopping else { return }
+        if think <= 0 {
+            self.closedWantsSend = true
+            self.sendClosedLoop()
+        } else {
+            let at = nowNanos() + Int64(think * 1e9)
+            _ = try? self.loop.assumeIsolated().scheduleCallback(at: .uptimeNanoseconds(UInt64(at)), handler: self)
+        }
+    }
+
+    @inline(__always)
+    private func nextRandom() -> Double {
+        // xorshift64*
+        self.rng ^= self.rng >> 12
+        self.rng ^= self.rng << 25
+        self.rng ^= self.rng >> 27
+        let v = self.rng &* 2_685_821_657_736_338_717
+        return Double(v >> 11) / Double(1 << 53)
+    }
+
+    private func pickRequest() -> CompiledRequest {
+        let mix = self.plan.mix
+        if mix.count == 1 { return mix[0] }
+        let r = self.nextRandom()
+        for (i, c) in self.plan.cumulativeWeights.enumerated() where r < c { return mix[i] }
+        return mix[mix.count - 1]
+    }
+
+    // MARK: Request / response
+
+    private func send(_ request: CompiledRequest, intended: Int64, measured: Bool, isSetup: Bool, now: Int64? = nil) {
+        guard let handler = self.handler else { return }
+        let vars = self.variables
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(request.headers.count + 3)
+        headers.add(name: "Host", value: self.plan.hostHeader)
+        for h in request.headers {
+            headers.add(name: h.name, value: h.value.render(vars))
+        }
+        var body: ByteBuffer? = nil
+        if let template = request.body {
+            let rendered = template.render(vars)
+            body = handler.allocator.buffer(string: rendered)
+            if request.addContentType { headers.add(name: "Content-Type", value: "application/json") }
+        }
+        if request.addContentLength { headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0)) }
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path.render(vars), headers: headers)
+        self.inFlight = true
+        self.currentRequest = request
+        self.currentIsSetup = isSetup
+        self.currentIntended = intended
+        self.currentMeasured = measured
+        self.currentSent = now ?? nowNanos()
+        if isSetup {
+            self.recorder.sentSetup[self.setupStep] += 1
+        } else {
+            self.worker.inFlight += 1
+            self.recorder.sentMix[request.endpointIndex] += 1
+        }
+        handler.send(head: head, body: body, collectBody: request.needsBody)
+    }
+
+    private func finishInFlight() {
+        self.inFlight = false
+        if !self.currentIsSetup { self.worker.inFlight -= 1 }
+    }
+
+    func responseReceived(status: Int, body: ByteBuffer?, connectionWillClose: Bool) {
+        guard self.inFlight, let request = self.currentRequest else { return }
+        let now = nowNanos()
+        self.finishInFlight()
+        if connectionWillClose {
+            // The server closes after this response: the connection is gone for the next request.
+            self.handler = nil
+            if self.loadStarted && self.isOpenModel { self.tracker.connectionUnavailable() }
+            self.scheduleReconnect()
+        }
+        var ok = request.template.isExpected(status: status)
+        var kind: ErrorKind = .other
+        var detail = ""
+        if !ok {
+            kind = status >= 500 ? .http5xx : (status >= 400 ? .http4xx : .other)
+            detail = "HTTP \(status)" + (body.map { ": " + String(buffer: $0).prefix(200) } ?? "")
+        } else if !request.template.captures.isEmpty {
+            if let missing = self.applyCaptures(request.template.captures, body: body) {
+                ok = false
+                kind = .unexpectedBody
+                detail = "missing JSON string field '\(missing)' in: " + (body.map { String(String(buffer: $0).prefix(200)) } ?? "<empty body>")
+            }
+        }
+        if self.currentIsSetup {
+            if !ok {
+                self.recorder.setupFailures += 1
+                self.recorder.recordError(kind: kind, measured: false, atSeconds: self.worker.secondsSinceLoadStart(now),
+                                          endpoint: request.name, detail: detail)
+            }
+            self.setupStep += 1
+            if !connectionWillClose { self.connectionReady() }
+            return
+        }
+        if self.currentMeasured { self.recorder.recordStatus(status) }
+        let loadStart = self.worker.timeline?.loadStart ?? now
+        self.recorder.recordRequest(
+            endpoint: request.endpointIndex, measured: self.currentMeasured, ok: ok,
+            correctedNanos: now - self.currentIntended, serviceNanos: now - self.currentSent, now: now, loadStart: loadStart)
+        if !ok {
+            self.recorder.recordError(kind: kind, measured: self.currentMeasured,
+                                      atSeconds: self.worker.secondsSinceLoadStart(now), endpoint: request.name, detail: detail)
+        }
+        self.worker.requestFinished()
+        guard !connectionWillClose, !self.worker.stopping else { return }
+        if self.isOpenModel {
+            self.act(self.tracker.connectionBecameFree())
+        } else {
+            self.scheduleClosedLoopNext()
+        }
+    }
+
+    private func recordFailedRequest(kind: ErrorKind, endpoint: Int, intended: Int64, now: Int64, detail: String, sent: Int64? = nil) {
+        let measured = self.worker.timeline?.isMeasured(intended) ?? false
+        let name = endpoint < self.plan.endpointNames.count ? self.plan.endpointNames[endpoint] : "?"
+        self.recorder.recordRequest(
+            endpoint: endpoint, measured: measured, ok: false, correctedNanos: nil, serviceNanos: nil, now: now,
+            loadStart: self.worker.timeline?.loadStart ?? now)
+        self.recorder.recordError(kind: kind, measured: measured, atSeconds: self.worker.secondsSinceLoadStart(now),
+                                  endpoint: name, detail: detail)
+    }
+
+    /// Sets captured variables; returns the first missing field, if any.
+    private func applyCaptures(_ captures: [Capture], body: ByteBuffer?) -> String? {
+        guard let body, body.readableBytes > 0,
+              let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        else { return captures.first?.jsonField }
+        for capture in captures {
+            var value: Any? = object
+            for part in capture.jsonField.split(separator: ".") {
+                value = (value as? [String: Any])?[String(part)]
+            }
+            guard let string = value as? String else { return capture.jsonField }
+            self.variables[capture.variable] = string
+        }
+        return nil
+    }
+
+    /// Called by the worker's sweep: fails the in-flight request if it exceeded the timeout and recycles the connection.
+    func checkTimeout(now: Int64) {
+        guard self.inFlight, now - self.currentSent > self.plan.requestTimeoutNanos else { return }
+        let detail = "no response after \(self.plan.scenario.requestTimeoutSeconds) s"
+        self.finishInFlight()
+        if self.currentIsSetup {
+            self.recorder.setupFailures += 1
+            self.recorder.recordError(kind: .timeout, measured: false, atSeconds: self.worker.secondsSinceLoadStart(now),
+                                      endpoint: self.currentRequest?.name ?? "setup", detail: detail)
+        } else {
+            self.recordFailedRequest(kind: .timeout, endpoint: self.currentRequest?.endpointIndex ?? 0,
+                                     intended: self.currentIntended, now: now, detail: detail)
+            self.worker.requestFinished()
+        }
+        // Closing triggers connectionClosed (nothing in flight any more) and a reconnect.
+        self.handler?.close()
+    }
+
+    /// Marks the unsent backlog (due slots in the measured window) as dropped; called when the load phase ends.
+    func dropBacklog() {
+        guard self.isOpenModel, let timeline = self.worker.timeline else { return }
+        let first = self.tracker.nextToSend
+        let n = self.tracker.dropBacklog()
+        for slot in first..<(first + n) where timeline.isMeasured(self.intendedTime(ofSlot: slot)) {
+            self.recorder.dropped += 1
+        }
+    }
+}
+
+/// Maps transport errors to error kinds.
+func classify(_ error: any Error) -> ErrorKind {
+    if let e = error as? IOError {
+        switch e.errnoCode {
+        case ECONNREFUSED: return .connectRefused
+        case ECONNRESET, EPIPE: return .connectionReset
+        case ETIMEDOUT: return .timeout
+        default: return .other
+        }
+    }
+    if let e = error as? NIOConnectionError {
+        if let first = e.connectionErrors.first { return classify(first.error) }
+        return .connectRefused
+    }
+    if let e = error as? ChannelError {
+        switch e {
+        case .connectTimeout: return .timeout
+        case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed: return .connectionReset
+        default: return .other
+        }
+    }
+    return .other
+}

@@ -1,0 +1,196 @@
+import Foundation
+
+/// A chart ready for the page: its SVG and what it shows.
+package struct RenderedChart: Sendable {
+    /// `throughput`, `latency`, `pool`, `errors` or `distribution`.
+    package var id: String
+    package var title: String
+    /// One or two sentences under the chart (what is estimated, what is off the chart).
+    package var caption: String
+    package var svg: String
+    package var isEmpty: Bool
+}
+
+/// The five charts of one scenario, built from its result (and its baseline for the distribution overlay).
+package struct ScenarioCharts {
+    package static let ids = ["throughput", "latency", "pool", "errors", "distribution"]
+
+    let result: LoadTestResult
+    let baseline: LoadTestResult?
+
+    package init(result: LoadTestResult, baseline: LoadTestResult? = nil) {
+        self.result = result
+        self.baseline = baseline
+    }
+
+    package func all() -> [RenderedChart] {
+        [throughput(), latency(), pool(), errors(), distribution()]
+    }
+
+    private var series: [TimeSeriesPoint] { result.timeSeries.sorted { $0.second < $1.second } }
+
+    private var warmUpBands: [ChartBand] {
+        let warm = series.filter(\.warmUp).map(\.second)
+        guard let first = warm.min(), let last = warm.max() else { return [] }
+        return [ChartBand(from: Double(first), to: Double(last + 1), label: "warm-up")]
+    }
+
+    /// Splits the series into contiguous runs of seconds for which `value` is defined.
+    private func segments(_ value: (TimeSeriesPoint) -> Double?) -> [[ChartPoint]] {
+        var out: [[ChartPoint]] = []
+        var current: [ChartPoint] = []
+        var previousSecond: Int?
+        for point in series {
+            if let v = value(point), v.isFinite {
+                if let p = previousSecond, p + 1 != point.second, !current.isEmpty {
+                    out.append(current)
+                    current = []
+                }
+                current.append(ChartPoint(x: Double(point.second) + 0.5, y: v))
+                previousSecond = point.second
+            } else if !current.isEmpty {
+                out.append(current)
+                current = []
+                previousSecond = nil
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    func throughput() -> RenderedChart {
+        var lines: [ChartSeries] = []
+        if series.contains(where: { $0.targetRate != nil }) {
+            lines.append(ChartSeries(name: "target", color: ChartPalette.lightGray, segments: segments { $0.targetRate }, dashed: true))
+        }
+        lines.append(ChartSeries(name: "achieved", color: ChartPalette.blue, segments: segments { $0.achievedRate }))
+        if series.contains(where: { $0.errors > 0 }) {
+            lines.append(ChartSeries(name: "errors/s", color: ChartPalette.red, segments: segments { Double($0.errors) }, lineWidth: 1.5))
+        }
+        let chart = LineChart(
+            id: "throughput", title: "Throughput: target vs achieved", xTitle: "seconds since load start",
+            yTitle: "requests / s", yFormat: .requestsPerSecond, series: lines, bands: warmUpBands,
+            emptyMessage: "no per-second data in this result")
+        var caption = "Completed requests per second (responses and transport errors)."
+        if let target = result.summary.targetRate {
+            caption += " Target \(ReportFormat.rate(target)), achieved \(ReportFormat.rate(result.summary.achievedRate)) over the measured window."
+        } else {
+            caption += " Closed loop: no target rate."
+        }
+        if result.summary.late > 0 || result.summary.dropped > 0 {
+            caption += " \(ReportFormat.count(result.summary.late)) sends were late and \(ReportFormat.count(result.summary.dropped)) dropped."
+        }
+        return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
+    }
+
+    func latency() -> RenderedChart {
+        let lines = [
+            ChartSeries(name: "p50", color: ChartPalette.green, segments: segments { $0.requests > 0 ? $0.p50Ms : nil }),
+            ChartSeries(name: "p95", color: ChartPalette.orange, segments: segments { $0.requests > 0 ? $0.p95Ms : nil }),
+            ChartSeries(name: "p99", color: ChartPalette.red, segments: segments { $0.requests > 0 ? $0.p99Ms : nil }),
+        ]
+        let dataMax = lines.flatMap(\.points).map(\.y).max() ?? 0
+        var references: [ReferenceLine] = []
+        var offChart: [String] = []
+        for threshold in result.thresholds {
+            guard let parsed = try? Threshold(parsing: threshold.expression),
+                  case .request(nil, false, .percentile) = parsed.metric,
+                  parsed.comparison == .less || parsed.comparison == .lessOrEqual else { continue }
+            let limit = parsed.normalizedLimit
+            if dataMax > 0 && limit > dataMax * 3 {
+                offChart.append("\(threshold.expression) (limit \(ReportFormat.ms(limit)))")
+            } else {
+                references.append(ReferenceLine(value: limit, label: threshold.expression, color: ChartPalette.red))
+            }
+        }
+        let chart = LineChart(
+            id: "latency", title: "Latency percentiles per second", xTitle: "seconds since load start",
+            yTitle: "latency (ms)", yFormat: .milliseconds, series: lines, references: references, bands: warmUpBands,
+            emptyMessage: "no responses recorded")
+        var caption = result.scenario.load.isOpen
+            ? "Corrected latency (from each request's intended send time), per second of completion."
+            : "Latency of each request (closed loop: from the actual send), per second of completion."
+        if !offChart.isEmpty {
+            caption += " Far below the limit: " + offChart.joined(separator: ", ") + "."
+        }
+        return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
+    }
+
+    func pool() -> RenderedChart {
+        let hasPool = series.contains { $0.pool != nil }
+        let lines = [
+            ChartSeries(name: "inUse", color: ChartPalette.purple, segments: segments { $0.pool?["inUse"] }),
+            ChartSeries(name: "waiters", color: ChartPalette.amber, segments: segments { $0.pool?["waiters"] }),
+        ]
+        let dataMax = lines.flatMap(\.points).map(\.y).max() ?? 0
+        var references: [ReferenceLine] = []
+        var caption = "Redis connection pool, polled from the server once per second."
+        let maximum = result.pool?.peak["maximumConnections"] ?? result.pool?.initial["maximumConnections"]
+        if let maximum, maximum > 0 {
+            if dataMax >= maximum / 3 {
+                references.append(ReferenceLine(value: maximum, label: "maximumConnections \(ReportFormat.plain(maximum))", color: ChartPalette.gray))
+            } else {
+                caption += " Pool size \(ReportFormat.plain(maximum)) (off the chart)."
+            }
+        }
+        if let peak = result.pool?.peak {
+            let parts = [("inUse", peak["inUse"]), ("waiters", peak["waiters"]), ("utilization", peak["utilization"].map { $0 * 100 })]
+                .compactMap { name, v in v.map { "\(name) \(ReportFormat.plain($0))\(name == "utilization" ? "%" : "")" } }
+            if !parts.isEmpty { caption += " Peak: " + parts.joined(separator: ", ") + "." }
+        }
+        let message = hasPool ? "pool fields inUse / waiters not reported" : "no pool samples (monitoring off or unreachable)"
+        let chart = LineChart(
+            id: "pool", title: "Pool: connections in use and waiters", xTitle: "seconds since load start",
+            yTitle: "connections / callers", yFormat: .count, series: lines, references: references, bands: warmUpBands,
+            emptyMessage: message)
+        return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
+    }
+
+    func errors() -> RenderedChart {
+        let timeline = ErrorTimeline(result: result)
+        let seconds = series.map(\.second)
+        let slots = (seconds.min() ?? 0)..<((seconds.max() ?? 0) + 1)
+        let chart = StackedBarChart(
+            id: "errors", title: "Errors per second by kind", xTitle: "seconds since load start", yTitle: "errors / s",
+            slots: slots, layers: timeline.layers, bands: warmUpBands, emptyMessage: "no errors")
+        var caption: String
+        if result.errors.total == 0 && series.allSatisfy({ $0.errors == 0 }) {
+            caption = "No request failed."
+        } else {
+            let kinds = result.errors.counts.filter { $0.value > 0 }.sorted { $0.value > $1.value }
+                .map { "\($0.key) \(ReportFormat.count($0.value))" }
+            caption = "Failed requests per second (transport errors and unexpected statuses)."
+            if !kinds.isEmpty { caption += " Measured window: " + kinds.joined(separator: ", ") + "." }
+            if timeline.isEstimated {
+                caption += " Kinds per second are estimated from the kept samples and the overall counts."
+            }
+        }
+        return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
+    }
+
+    func distribution() -> RenderedChart {
+        func points(_ r: LoadTestResult) -> [ChartPoint] {
+            let total = r.latencyDistribution.last?.totalCount ?? r.summary.latencyMs.count
+            var out: [ChartPoint] = []
+            for p in r.latencyDistribution {
+                var x = NinesAxis.coordinate(percentile: p.percentile, totalCount: total)
+                // 100% has no finite position: draw the max just past the last finite level.
+                if p.percentile >= 100, let last = out.last { x = max(x, last.x + 0.1) }
+                out.append(ChartPoint(x: x, y: p.valueMs))
+            }
+            return out
+        }
+        var lines = [ChartSeries(name: result.scenario.name, color: ChartPalette.blue, points: points(result))]
+        if let baseline, !baseline.latencyDistribution.isEmpty {
+            lines.append(ChartSeries(name: "baseline", color: ChartPalette.gray, points: points(baseline), dashed: true))
+        }
+        let chart = LineChart(
+            id: "distribution", title: "Latency by percentile (HdrHistogram)", xTitle: "percentile",
+            yTitle: "latency (ms)", xAxis: .nines, yFormat: .milliseconds, series: lines,
+            emptyMessage: "no latency distribution in this result")
+        let s = result.summary.latencyMs
+        var caption = "Whole measured window, log \"nines\" axis: x = 1/(1-percentile). p50 \(ReportFormat.ms(s.p50)), p99 \(ReportFormat.ms(s.p99)), p99.9 \(ReportFormat.ms(s.p999)), max \(ReportFormat.ms(s.max))."
+        if baseline != nil { caption += " Dashed: the baseline." }
+        return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+extension LoadTestResult {
+    /// The human-readable summary printed at the end of a run (the library returns it; callers print it).
+    public func summaryTable() -> String {
+        func f(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
+        func pct(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        let s = self.summary
+        var out = ""
+        out += "=== Load test: \(self.scenario.name) — \(self.scenario.users) users, target \(self.environment.target) ===\n"
+        out += "build \(self.environment.buildConfiguration), \(self.environment.cpuCount) CPUs, run \(self.runId), started \(self.startedAt)\n"
+        out += "requests \(s.requests)  succeeded \(s.succeeded)  failed \(s.failed)  success \(pct(s.successRate))\n"
+        out += "target rate \(s.targetRate.map { f($0, 1) + " req/s" } ?? "— (closed loop)")  achieved \(f(s.achievedRate, 1)) req/s"
+        if let t = s.targetRate, t > 0 { out += " (\(pct(s.achievedRate / t)) of target)" }
+        out += "  over \(f(s.measuredSeconds, 1)) s  late \(s.late)  dropped \(s.dropped)\n\n"
+        let cols = ["p50", "p75", "p90", "p95", "p99", "p99.9", "max", "mean"]
+        out += pad("latency (ms)", 26) + cols.map { lpad($0, 9) }.joined() + lpad("count", 9) + "\n"
+        func row(_ name: String, _ l: LatencyStats) -> String {
+            pad(name, 26) + [l.p50, l.p75, l.p90, l.p95, l.p99, l.p999, l.max, l.mean].map { lpad(f($0), 9) }.joined()
+                + lpad(String(l.count), 9) + "\n"
+        }
+        out += row("all (corrected)", s.latencyMs)
+        out += row("all (service time)", s.serviceTimeMs)
+        for name in self.endpoints.keys.sorted() {
+            let e = self.endpoints[name]!
+            out += row("\(name) (corrected)", e.latencyMs)
+        }
+        out += "\n"
+        if !self.statusCodes.isEmpty {
+            out += "status codes: " + self.statusCodes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
+        }
+        if self.errors.total > 0 || self.errors.setupFailures > 0 {
+            out += "errors: " + self.errors.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            out += "  (setup failures \(self.errors.setupFailures), warm-up failures \(self.errors.warmUpFailures))\n"
+            var shown = Set<ErrorKind>()
+            for sample in self.errors.samples where !shown.contains(sample.kind) {
+                shown.insert(sample.kind)
+                out += "  e.g. \(sample.kind.rawValue) at \(f(sample.atSeconds, 1)) s on \(sample.endpoint): \(sample.detail.prefix(160))\n"
+            }
+        }
+        if let pool = self.pool {
+            let keys = pool.peak.keys.sorted()
+            out += "pool (peak): " + keys.prefix(12).map { "\($0)=\(f(pool.peak[$0]!, 3))" }.joined(separator: " ") + "\n"
+        }
+        let d = self.driver
+        out += "driver: lag p50 \(f(d.schedulingLagMs.p50, 3)) ms, p99 \(f(d.schedulingLagMs.p99, 3)) ms, max \(f(d.schedulingLagMs.max, 3)) ms; CPU \(f(d.cpuPercent, 0))% of a core; \(d.eventLoopThreads) loop(s); \(d.connectionsOpened) connections (\(d.reconnects) reconnects); stop: \(d.stopReason)"
+        out += d.driverLimited ? "\n  DRIVER-LIMITED: scheduling lag p99 > \(f(d.driverLimitedLagMs, 1)) ms — latencies include driver delay\n" : "\n"
+        if !self.thresholds.isEmpty {
+            out += "\nthresholds:\n"
+            for t in self.thresholds {
+                let actual = t.actual.map { f($0, 4) } ?? "n/a"
+                out += "  [\(t.ok ? "PASS" : "FAIL")] \(pad(t.expression, 32)) actual \(actual)" + (t.note.map { " (\($0))" } ?? "") + "\n"
+            }
+        }
+        out += self.passed ? "RESULT: PASSED\n" : "RESULT: FAILED\n"
+        return out
+    }
+}

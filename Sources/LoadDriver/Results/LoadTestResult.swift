@@ -1,0 +1,305 @@
+import Foundation
+
+/// Everything one run produced; encodes to the schema-version-1 result JSON.
+public struct LoadTestResult: Codable, Sendable, Equatable {
+    /// Always 1 for this layout.
+    public var schemaVersion: Int
+    /// The full scenario that ran.
+    public var scenario: Scenario
+    /// Where and how it ran.
+    public var environment: RunEnvironment
+    /// Run identifier (also the username prefix of this run's users).
+    public var runId: String
+    /// Wall-clock start of the load phase, ISO 8601.
+    public var startedAt: String
+    /// Overall counts, rates and latencies of the measured window.
+    public var summary: Summary
+    /// Corrected-latency percentile distribution at HdrHistogram's standard iteration steps (for nines charts and
+    /// `.hgrm` files).
+    public var latencyDistribution: [PercentilePoint]
+    /// Per-endpoint statistics keyed by the request template's name.
+    public var endpoints: [String: EndpointStats]
+    /// HTTP status code (as a string) → responses in the measured window.
+    public var statusCodes: [String: Int]
+    /// Error counts by kind and the first samples of each kind.
+    public var errors: ErrorReport
+    /// One point per second since the load started (warm-up seconds included, flagged).
+    public var timeSeries: [TimeSeriesPoint]
+    /// Pool metrics polled from the server, `nil` when monitoring was off or never answered.
+    public var pool: PoolReport?
+    /// The driver's self-check.
+    public var driver: DriverReport
+    /// Evaluated thresholds.
+    public var thresholds: [ThresholdResult]
+    /// True when every threshold passed.
+    public var passed: Bool
+    /// Every request written to the server over the whole run, by endpoint name: setup steps (including retries),
+    /// warm-up and the measured window. For deterministic per-request gates (e.g. server-side commands per request).
+    public var requestsSent: [String: Int]?
+
+    public init(
+        schemaVersion: Int = 1, scenario: Scenario, environment: RunEnvironment, runId: String, startedAt: String,
+        summary: Summary, latencyDistribution: [PercentilePoint], endpoints: [String: EndpointStats],
+        statusCodes: [String: Int], errors: ErrorReport, timeSeries: [TimeSeriesPoint], pool: PoolReport?,
+        driver: DriverReport, thresholds: [ThresholdResult], passed: Bool, requestsSent: [String: Int]? = nil
+    ) {
+        self.schemaVersion = schemaVersion
+        self.scenario = scenario
+        self.environment = environment
+        self.runId = runId
+        self.startedAt = startedAt
+        self.summary = summary
+        self.latencyDistribution = latencyDistribution
+        self.endpoints = endpoints
+        self.statusCodes = statusCodes
+        self.errors = errors
+        self.timeSeries = timeSeries
+        self.pool = pool
+        self.driver = driver
+        self.thresholds = thresholds
+        self.passed = passed
+        self.requestsSent = requestsSent
+    }
+
+    /// Overall numbers of the measured window.
+    public struct Summary: Codable, Sendable, Equatable {
+        /// Measured requests that completed or failed (responses + transport errors).
+        public var requests: Int
+        public var succeeded: Int
+        public var failed: Int
+        /// succeeded / requests (1 when there were no requests).
+        public var successRate: Double
+        /// failed / requests (0 when there were no requests).
+        public var failureRate: Double
+        /// Intended total rate in req/s averaged over the measured window; `nil` for closed loop.
+        public var targetRate: Double?
+        /// Completed requests per second of the measured window.
+        public var achievedRate: Double
+        /// Length of the measured window in seconds.
+        public var measuredSeconds: Double
+        /// Slots sent more than one interval after their intended time (see ``SlotTracker``).
+        public var late: Int
+        /// Slots due but never sent because the run ended.
+        public var dropped: Int
+        /// Corrected latency: from the intended send time (open models) to the end of the response.
+        public var latencyMs: LatencyStats
+        /// Service time: from the actual send to the end of the response.
+        public var serviceTimeMs: LatencyStats
+
+        public init(
+            requests: Int, succeeded: Int, failed: Int, successRate: Double, failureRate: Double, targetRate: Double?,
+            achievedRate: Double, measuredSeconds: Double, late: Int, dropped: Int, latencyMs: LatencyStats,
+            serviceTimeMs: LatencyStats
+        ) {
+            self.requests = requests
+            self.succeeded = succeeded
+            self.failed = failed
+            self.successRate = successRate
+            self.failureRate = failureRate
+            self.targetRate = targetRate
+            self.achievedRate = achievedRate
+            self.measuredSeconds = measuredSeconds
+            self.late = late
+            self.dropped = dropped
+            self.latencyMs = latencyMs
+            self.serviceTimeMs = serviceTimeMs
+        }
+    }
+}
+
+/// Per-endpoint numbers.
+public struct EndpointStats: Codable, Sendable, Equatable {
+    public var requests: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var successRate: Double
+    public var failureRate: Double
+    public var achievedRate: Double
+    public var latencyMs: LatencyStats
+    public var serviceTimeMs: LatencyStats
+    public init(
+        requests: Int, succeeded: Int, failed: Int, successRate: Double, failureRate: Double, achievedRate: Double,
+        latencyMs: LatencyStats, serviceTimeMs: LatencyStats
+    ) {
+        self.requests = requests
+        self.succeeded = succeeded
+        self.failed = failed
+        self.successRate = successRate
+        self.failureRate = failureRate
+        self.achievedRate = achievedRate
+        self.latencyMs = latencyMs
+        self.serviceTimeMs = serviceTimeMs
+    }
+}
+
+/// Kinds of failed requests.
+public enum ErrorKind: String, Codable, Sendable, CaseIterable, Comparable {
+    case connectRefused, connectionReset, timeout, http4xx, http5xx, unexpectedBody, other
+    public static func < (a: ErrorKind, b: ErrorKind) -> Bool {
+        ErrorKind.allCases.firstIndex(of: a)! < ErrorKind.allCases.firstIndex(of: b)!
+    }
+}
+
+/// One kept error sample.
+public struct ErrorSample: Codable, Sendable, Equatable {
+    public var kind: ErrorKind
+    /// Seconds since load start (negative during setup).
+    public var atSeconds: Double
+    public var endpoint: String
+    public var detail: String
+    public init(kind: ErrorKind, atSeconds: Double, endpoint: String, detail: String) {
+        self.kind = kind
+        self.atSeconds = atSeconds
+        self.endpoint = endpoint
+        self.detail = detail
+    }
+}
+
+/// Errors of the measured window (setup and warm-up errors are counted separately).
+public struct ErrorReport: Codable, Sendable, Equatable {
+    public var total: Int
+    /// Kind name → count.
+    public var counts: [String: Int]
+    /// The first N samples per kind (all phases, including setup), ordered by time.
+    public var samples: [ErrorSample]
+    /// Failed setup requests (not measured).
+    public var setupFailures: Int
+    /// Failed warm-up requests (not measured).
+    public var warmUpFailures: Int
+    public init(total: Int, counts: [String: Int], samples: [ErrorSample], setupFailures: Int, warmUpFailures: Int) {
+        self.total = total
+        self.counts = counts
+        self.samples = samples
+        self.setupFailures = setupFailures
+        self.warmUpFailures = warmUpFailures
+    }
+}
+
+/// One second of the run.
+public struct TimeSeriesPoint: Codable, Sendable, Equatable {
+    /// Seconds since load start (the second [second, second+1)).
+    public var second: Int
+    /// True for seconds that start inside the warm-up (requests of the warm-up are excluded from the summary).
+    public var warmUp: Bool
+    /// Requests completed (success or failure) in this second.
+    public var requests: Int
+    public var errors: Int
+    public var p50Ms: Double
+    public var p95Ms: Double
+    public var p99Ms: Double
+    /// Completed requests per second in this second.
+    public var achievedRate: Double
+    /// Intended rate of this second (`nil` for closed loop).
+    public var targetRate: Double?
+    /// The pool sample polled during this second, flattened (`nested.field`).
+    public var pool: [String: Double]?
+    public init(
+        second: Int, warmUp: Bool, requests: Int, errors: Int, p50Ms: Double, p95Ms: Double, p99Ms: Double,
+        achievedRate: Double, targetRate: Double?, pool: [String: Double]?
+    ) {
+        self.second = second
+        self.warmUp = warmUp
+        self.requests = requests
+        self.errors = errors
+        self.p50Ms = p50Ms
+        self.p95Ms = p95Ms
+        self.p99Ms = p99Ms
+        self.achievedRate = achievedRate
+        self.targetRate = targetRate
+        self.pool = pool
+    }
+}
+
+/// Pool metrics from the server's monitoring endpoint, flattened to `field` / `nested.field` numbers.
+public struct PoolReport: Codable, Sendable, Equatable {
+    /// First sample (before load started).
+    public var initial: [String: Double]
+    /// Last sample.
+    public var final: [String: Double]
+    /// Per-field maximum over all samples taken during the load phase (measured window and warm-up).
+    public var peak: [String: Double]
+    /// Number of successful polls.
+    public var samples: Int
+    /// Number of failed polls.
+    public var failedPolls: Int
+    public init(initial: [String: Double], final: [String: Double], peak: [String: Double], samples: Int, failedPolls: Int) {
+        self.initial = initial
+        self.final = final
+        self.peak = peak
+        self.samples = samples
+        self.failedPolls = failedPolls
+    }
+}
+
+/// The driver's self-check.
+public struct DriverReport: Codable, Sendable, Equatable {
+    /// How late the driver fired sends that were due with an idle connection, vs their intended time.
+    public var schedulingLagMs: LagStats
+    /// Process CPU time during the load phase (includes an in-process server, if any).
+    public var cpuUserSeconds: Double
+    public var cpuSystemSeconds: Double
+    /// (user + system) / wall time of the load phase, in percent of one core.
+    public var cpuPercent: Double
+    /// True when scheduling-lag p99 exceeded `driverLimitedLagMs`: latencies then include driver delay.
+    public var driverLimited: Bool
+    /// The bound used for `driverLimited`.
+    public var driverLimitedLagMs: Double
+    public var eventLoopThreads: Int
+    /// Connections opened, including reconnects.
+    public var connectionsOpened: Int
+    public var reconnects: Int
+    /// Seconds spent connecting users and running their setup.
+    public var setupSeconds: Double
+    /// Why the load phase ended: duration, maxRequests, wallClockCap.
+    public var stopReason: String
+
+    public struct LagStats: Codable, Sendable, Equatable {
+        public var count: Int
+        public var p50: Double
+        public var p99: Double
+        public var max: Double
+        public init(count: Int, p50: Double, p99: Double, max: Double) {
+            self.count = count
+            self.p50 = p50
+            self.p99 = p99
+            self.max = max
+        }
+    }
+
+    public init(
+        schedulingLagMs: LagStats, cpuUserSeconds: Double, cpuSystemSeconds: Double, cpuPercent: Double,
+        driverLimited: Bool, driverLimitedLagMs: Double, eventLoopThreads: Int, connectionsOpened: Int,
+        reconnects: Int, setupSeconds: Double, stopReason: String
+    ) {
+        self.schedulingLagMs = schedulingLagMs
+        self.cpuUserSeconds = cpuUserSeconds
+        self.cpuSystemSeconds = cpuSystemSeconds
+        self.cpuPercent = cpuPercent
+        self.driverLimited = driverLimited
+        self.driverLimitedLagMs = driverLimitedLagMs
+        self.eventLoopThreads = eventLoopThreads
+        self.connectionsOpened = connectionsOpened
+        self.reconnects = reconnects
+        self.setupSeconds = setupSeconds
+        self.stopReason = stopReason
+    }
+}
+
+/// One evaluated threshold.
+public struct ThresholdResult: Codable, Sendable, Equatable {
+    public var expression: String
+    /// The measured value in the expression's unit family (ms for latencies, 0..1 fractions for rates and `%`
+    /// limits, req/s for absolute rates); `nil` when the metric was unavailable (then `ok` is false).
+    public var actual: Double?
+    public var limit: Double
+    public var ok: Bool
+    /// Why `actual` is missing, when it is.
+    public var note: String?
+    public init(expression: String, actual: Double?, limit: Double, ok: Bool, note: String? = nil) {
+        self.expression = expression
+        self.actual = actual
+        self.limit = limit
+        self.ok = ok
+        self.note = note
+    }
+}

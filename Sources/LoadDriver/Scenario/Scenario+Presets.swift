@@ -1,0 +1,121 @@
+extension RequestTemplate {
+    /// `POST /auth/register {"username","password"}`; 201 (created) and 409 (already taken) both count as success.
+    public static let authRegister = RequestTemplate(
+        name: "register",
+        method: "POST",
+        path: "/auth/register",
+        body: #"{"username":"{{username}}","password":"{{password}}"}"#,
+        expectedStatus: [201, 409]
+    )
+
+    /// `POST /auth/login`, capturing the response's `token` into the user's `token` variable.
+    public static let authLogin = RequestTemplate(
+        name: "login",
+        method: "POST",
+        path: "/auth/login",
+        body: #"{"username":"{{username}}","password":"{{password}}"}"#,
+        expectedStatus: [200],
+        captures: [Capture(variable: "token", jsonField: "token")]
+    )
+
+    /// `GET /auth/verify` with `Authorization: Bearer {{token}}`.
+    public static let authVerify = RequestTemplate(
+        name: "verify",
+        method: "GET",
+        path: "/auth/verify",
+        headers: ["Authorization": "Bearer {{token}}"],
+        expectedStatus: [200]
+    )
+
+    /// `POST /auth/refresh` with the bearer token; the response `{token, expiresIn}` replaces the user's token
+    /// (the old one is revoked by the server, so the capture happens before the user's next request).
+    public static let authRefresh = RequestTemplate(
+        name: "refresh",
+        method: "POST",
+        path: "/auth/refresh",
+        headers: ["Authorization": "Bearer {{token}}"],
+        expectedStatus: [200],
+        captures: [Capture(variable: "token", jsonField: "token")]
+    )
+}
+
+extension Scenario {
+    /// Setup of the auth service under test: register (201 or 409) then login capturing `token`.
+    public static let authServiceSetup: [RequestTemplate] = [.authRegister, .authLogin]
+
+    /// The seed mix: 90% verify, 5% login, 5% refresh.
+    public static func authServiceMix(verify: Double = 90, login: Double = 5, refresh: Double = 5) -> [WeightedRequest] {
+        [
+            WeightedRequest(weight: verify, request: .authVerify),
+            WeightedRequest(weight: login, request: .authLogin),
+            WeightedRequest(weight: refresh, request: .authRefresh),
+        ].filter { $0.weight > 0 }
+    }
+
+    /// A scenario against the auth service preset (setup + seed mix), paced users at `ratePerUser`.
+    public static func authService(
+        name: String,
+        users: Int,
+        ratePerUser: Double = 10,
+        durationSeconds: Double = 30,
+        thresholds: [String] = []
+    ) -> Scenario {
+        Scenario(
+            name: name,
+            users: users,
+            load: .pacedUsers(ratePerUser: ratePerUser),
+            durationSeconds: durationSeconds,
+            rampUpSeconds: max(1, Double(users) / 500),
+            warmUpSeconds: 2,
+            setup: Scenario.authServiceSetup,
+            mix: Scenario.authServiceMix(),
+            thresholds: thresholds
+        )
+    }
+
+    /// Seed "Quick validation": 100 users, closed loop, 1,000 requests, every request must succeed.
+    public static let quick = Scenario(
+        name: "quick",
+        users: 100,
+        load: .closedLoop(thinkTimeSeconds: 0),
+        durationSeconds: nil,
+        maxRequests: 1_000,
+        rampUpSeconds: 0.5,
+        warmUpSeconds: 0,
+        setup: Scenario.authServiceSetup,
+        mix: Scenario.authServiceMix(),
+        thresholds: ["successRate >= 100%"],
+        maxWallClockSeconds: 120
+    )
+
+    /// Seed "Baseline": 500 users x 10 req/s = 5,000 req/s for 30 s.
+    public static let baseline = Scenario.authService(
+        name: "baseline",
+        users: 500,
+        thresholds: ["successRate > 99%", "p(95) < 500ms", "pool.utilization < 50%", "achievedRate >= 95%"]
+    )
+
+    /// Seed "Stress": 1,000 users x 10 req/s = 10,000 req/s for 30 s.
+    public static let stress = Scenario.authService(
+        name: "stress",
+        users: 1_000,
+        thresholds: ["successRate > 98%", "p(95) < 800ms", "pool.utilization < 60%", "achievedRate >= 95%"]
+    )
+
+    /// Seed "Ultimate": 2,000 users x 10 req/s = 20,000 req/s for 30 s.
+    public static let ultimate = Scenario.authService(
+        name: "ultimate",
+        users: 2_000,
+        thresholds: ["successRate > 95%", "p(95) < 1200ms", "pool.utilization < 80%", "achievedRate >= 95%"]
+    )
+
+    /// The built-in seed scenarios by lower-case name: quick, baseline, stress, ultimate.
+    public static let builtIn: [String: Scenario] = [
+        "quick": .quick, "baseline": .baseline, "stress": .stress, "ultimate": .ultimate,
+    ]
+
+    /// Looks up a built-in scenario case-insensitively.
+    public static func named(_ name: String) -> Scenario? {
+        Scenario.builtIn[name.lowercased()]
+    }
+}

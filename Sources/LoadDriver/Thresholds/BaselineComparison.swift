@@ -1,0 +1,103 @@
+import Foundation
+
+/// Current run vs a stored baseline result, with tolerances — the regression gate.
+public struct BaselineComparison: Codable, Sendable, Equatable {
+    /// How much worse the current run may be before it counts as a regression.
+    public struct Tolerances: Codable, Sendable, Equatable {
+        /// Latency percentiles (p95, p99) may grow by this fraction of the baseline... Default 0.5 (+50%).
+        public var latencyGrowth: Double
+        /// ...plus this absolute slack in ms, so sub-millisecond noise never fails. Default 2 ms.
+        public var latencySlackMs: Double
+        /// The failure rate may grow by at most this many percentage points. Default 0.1.
+        public var failureRateIncreasePoints: Double
+        /// The achieved rate may drop by at most this fraction. Default 0.05 (5%).
+        public var achievedRateDrop: Double
+        /// Also compare each endpoint's p99 shared by both runs. Default true.
+        public var perEndpoint: Bool
+
+        public init(latencyGrowth: Double = 0.5, latencySlackMs: Double = 2, failureRateIncreasePoints: Double = 0.1,
+                    achievedRateDrop: Double = 0.05, perEndpoint: Bool = true) {
+            self.latencyGrowth = latencyGrowth
+            self.latencySlackMs = latencySlackMs
+            self.failureRateIncreasePoints = failureRateIncreasePoints
+            self.achievedRateDrop = achievedRateDrop
+            self.perEndpoint = perEndpoint
+        }
+
+        public static let `default` = Tolerances()
+    }
+
+    /// One compared metric.
+    public struct MetricDelta: Codable, Sendable, Equatable {
+        public var metric: String
+        public var baseline: Double
+        public var current: Double
+        /// current - baseline.
+        public var delta: Double
+        /// delta / baseline in percent (`nil` when the baseline is 0).
+        public var deltaPercent: Double?
+        /// The worst acceptable current value.
+        public var allowed: Double
+        /// Whether larger values are worse (latency, failure rate) or smaller ones (achieved rate).
+        public var higherIsWorse: Bool
+        public var regression: Bool
+    }
+
+    public var scenario: String
+    public var tolerances: Tolerances
+    public var metrics: [MetricDelta]
+    /// Names of the regressed metrics.
+    public var regressions: [String]
+    /// True when nothing regressed.
+    public var passed: Bool
+
+    /// Compares `current` against `baseline`.
+    public init(current: LoadTestResult, baseline: LoadTestResult, tolerances: Tolerances = .default) {
+        self.scenario = current.scenario.name
+        self.tolerances = tolerances
+        var metrics: [MetricDelta] = []
+        func higherWorse(_ name: String, _ b: Double, _ c: Double, allowed: Double) {
+            metrics.append(MetricDelta(
+                metric: name, baseline: b, current: c, delta: c - b, deltaPercent: b == 0 ? nil : (c - b) / b * 100,
+                allowed: allowed, higherIsWorse: true, regression: c > allowed))
+        }
+        func latency(_ name: String, _ b: Double, _ c: Double) {
+            higherWorse(name, b, c, allowed: b * (1 + tolerances.latencyGrowth) + tolerances.latencySlackMs)
+        }
+        latency("p95Ms", baseline.summary.latencyMs.p95, current.summary.latencyMs.p95)
+        latency("p99Ms", baseline.summary.latencyMs.p99, current.summary.latencyMs.p99)
+        higherWorse(
+            "failureRate", baseline.summary.failureRate, current.summary.failureRate,
+            allowed: baseline.summary.failureRate + tolerances.failureRateIncreasePoints / 100)
+        let b = baseline.summary.achievedRate, c = current.summary.achievedRate
+        let allowed = b * (1 - tolerances.achievedRateDrop)
+        metrics.append(MetricDelta(
+            metric: "achievedRate", baseline: b, current: c, delta: c - b, deltaPercent: b == 0 ? nil : (c - b) / b * 100,
+            allowed: allowed, higherIsWorse: false, regression: c < allowed))
+        if tolerances.perEndpoint {
+            for name in current.endpoints.keys.sorted() {
+                guard let ce = current.endpoints[name], let be = baseline.endpoints[name], be.latencyMs.count > 0,
+                      ce.latencyMs.count > 0 else { continue }
+                latency("\(name).p99Ms", be.latencyMs.p99, ce.latencyMs.p99)
+            }
+        }
+        self.metrics = metrics
+        self.regressions = metrics.filter(\.regression).map(\.metric)
+        self.passed = self.regressions.isEmpty
+    }
+
+    /// A fixed-width table of the comparison.
+    public func table() -> String {
+        func f(_ v: Double) -> String { String(format: "%.4g", v) }
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        var out = "comparison for '\(self.scenario)':\n"
+        out += pad("metric", 20) + pad("baseline", 14) + pad("current", 14) + pad("delta", 12) + pad("allowed", 14) + "status\n"
+        for m in self.metrics {
+            let d = m.deltaPercent.map { String(format: "%+.1f%%", $0) } ?? f(m.delta)
+            out += pad(m.metric, 20) + pad(f(m.baseline), 14) + pad(f(m.current), 14) + pad(d, 12)
+                + pad((m.higherIsWorse ? "<= " : ">= ") + f(m.allowed), 14) + (m.regression ? "REGRESSION" : "ok") + "\n"
+        }
+        out += self.passed ? "no regression\n" : "REGRESSIONS: \(self.regressions.joined(separator: ", "))\n"
+        return out
+    }
+}

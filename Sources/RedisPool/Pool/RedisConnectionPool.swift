@@ -1,0 +1,374 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+
+/// A pool of ``RedisConnection``s, bounded by `maximumConnections`, with a FIFO waiter queue, acquire timeout,
+/// reconnect backoff, circuit breaker, keep-alive, idle timeout, leak detection and metrics.
+///
+/// The decisions are made by ``PoolStateMachine`` (pure, tested with a fake clock); this class is the thin runner: one
+/// lock around the state machine, and the side effects (connect, close, PING, resume waiters, log) executed outside it.
+/// One repeating timer (every `tickInterval`, on one event loop) expires overdue waiters and does the housekeeping.
+///
+/// The pool serves leases as soon as it is created; `run()` (a ServiceLifecycle `Service`) prewarms
+/// `minimumIdleConnections` and shuts the pool down gracefully when the service group does.
+public final class RedisConnectionPool: Service, Sendable {
+    typealias Lease = PoolLease<RedisConnection>
+    typealias Waiter = UnsafeContinuation<Lease, any Error>
+    typealias Machine = PoolStateMachine<RedisConnection, Waiter>
+
+    struct State: Sendable {
+        var machine: Machine
+        var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+        var shutdownComplete = false
+        var ticker: RepeatedTask? = nil
+        var ticksUntilPublish = 0
+        var lastPublishedTimeouts = 0
+    }
+
+    public let configuration: Configuration
+    public let endpoint: RedisEndpoint
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    private let state: NIOLockedValueBox<State>
+    private let commandErrors = ManagedAtomic<Int>(0)
+    private let commandTimeouts = ManagedAtomic<Int>(0)
+    private let publisher: PoolMetricsPublisher
+    private let ticksPerPublish: Int
+
+    public init(
+        configuration: Configuration = .init(),
+        endpoint: RedisEndpoint,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.endpoint = endpoint
+        self.eventLoopGroup = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "redis.pool"] = "\(configuration.poolName)"
+        self.logger = logger
+        self.state = NIOLockedValueBox(State(machine: Machine(configuration: configuration)))
+        self.publisher = PoolMetricsPublisher(poolName: configuration.poolName)
+        let tick = max(1, configuration.tickInterval.nanosecondsClamped)
+        self.ticksPerPublish = Int(max(1, configuration.metricsPublishInterval.nanosecondsClamped / tick))
+
+        let interval = TimeAmount.nanoseconds(tick)
+        let ticker = eventLoopGroup.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+            [weak self] task in
+            guard let self else {
+                task.cancel()
+                return
+            }
+            self.tick()
+        }
+        self.state.withLockedValue { $0.ticker = ticker }
+    }
+
+    deinit {
+        self.state.withLockedValue { $0.ticker?.cancel() }
+    }
+
+    // MARK: Service
+
+    /// Prewarms `minimumIdleConnections`, then waits. On graceful shutdown it stops new leases, waits up to
+    /// `shutdownGracePeriod` for leases to return and closes every connection; on task cancellation it closes at once.
+    /// Returns when every connection is closed.
+    public func run() async throws {
+        let actions = state.withLockedValue { $0.machine.start(now: .now()) }
+        execute(actions)
+        let grace = TimeAmount.nanoseconds(configuration.shutdownGracePeriod.nanosecondsClamped)
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await self.waitForShutdown()
+            } onCancel: {
+                self.beginShutdown(deadline: .now())
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown(deadline: .now() + grace)
+        }
+    }
+
+    /// Graceful shutdown: new leases fail with `poolShutdown`, waiters are failed, idle connections closed; leased
+    /// connections are closed when returned or at `deadline`. Returns when every connection is closed.
+    public func shutdown(deadline: NIODeadline) async {
+        beginShutdown(deadline: deadline)
+        await waitForShutdown()
+    }
+
+    /// ``shutdown(deadline:)`` with `configuration.shutdownGracePeriod`.
+    public func shutdown() async {
+        await shutdown(deadline: .now() + .nanoseconds(configuration.shutdownGracePeriod.nanosecondsClamped))
+    }
+
+    private func beginShutdown(deadline: NIODeadline) {
+        let actions = state.withLockedValue { $0.machine.beginShutdown(now: .now(), deadline: deadline) }
+        execute(actions)
+    }
+
+    private func waitForShutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLockedValue { state -> Bool in
+                if state.shutdownComplete { return true }
+                state.shutdownWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    // MARK: Leasing
+
+    /// Leases a connection for `body` and returns it when `body` returns or throws (also on task cancellation).
+    /// Errors thrown by `body` are rethrown unchanged. Do not keep the connection after `body` returns.
+    public func withConnection<R: Sendable>(_ body: (RedisConnection) async throws -> R) async throws -> R {
+        let lease = try await self.lease()
+        let result: R
+        do {
+            result = try await body(lease.connection)
+        } catch {
+            countError(error)
+            release(lease)
+            throw error
+        }
+        release(lease)
+        return result
+    }
+
+    /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
+    ///
+    /// The lease ends on the connection's event loop the moment the reply arrives, not when the calling task resumes:
+    /// under load a task can wait milliseconds for a thread, and the connection should serve others meanwhile.
+    @discardableResult
+    public func command(_ arguments: [String]) async throws -> RedisReply {
+        let lease = try await self.lease()
+        let future = lease.connection.send(arguments)
+        future.whenComplete { result in
+            if case .failure(let error) = result { self.countError(error) }
+            self.release(lease)
+        }
+        let reply = try await future.get()
+        if case .error(let message) = reply {
+            commandErrors.wrappingIncrement(ordering: .relaxed)
+            throw RedisServerError(message: message)
+        }
+        return reply
+    }
+
+    /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
+    @discardableResult
+    public func command(_ arguments: String...) async throws -> RedisReply {
+        try await command(arguments)
+    }
+
+    /// Sends several commands in one write on one pooled connection; replies in order, error replies as `.error`.
+    /// As with `command`, the lease ends on the event loop when the last reply arrives.
+    public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        let lease = try await self.lease()
+        let future = lease.connection.sendPipeline(commands)
+        future.whenComplete { result in
+            if case .failure(let error) = result { self.countError(error) }
+            self.release(lease)
+        }
+        return try await future.get()
+    }
+
+    @inline(__always)
+    func lease() async throws -> Lease {
+        // A connection may have closed without the pool having processed its closeFuture yet: skip it (bounded).
+        for _ in 0...configuration.maximumConnections {
+            let now = NIODeadline.now()
+            let decision = state.withLockedValue { $0.machine.lease(now: now) }
+            let lease: Lease
+            switch decision {
+            case .leased(let leased):
+                lease = leased
+            case .failed(let error):
+                throw error
+            case .mustWait(let id):
+                lease = try await wait(id, enqueuedAt: now)
+            }
+            if !lease.connection.isClosed { return lease }
+            release(lease, closed: true)
+        }
+        throw RedisPoolError(code: .redisUnavailable, message: "every leased connection was closed")
+    }
+
+    private func wait(_ id: PoolWaiterID, enqueuedAt: NIODeadline) async throws -> Lease {
+        let lease = try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: Waiter) in
+                // Checked under the lock: if the cancellation handler already ran it found no waiter to remove,
+                // so a cancelled task must not be queued.
+                let decision = state.withLockedValue { state -> Machine.EnqueueDecision? in
+                    if Task.isCancelled { return nil }
+                    return state.machine.enqueue(id, waiter: continuation, enqueuedAt: enqueuedAt, now: .now())
+                }
+                switch decision {
+                case nil:
+                    continuation.resume(throwing: CancellationError())
+                case .leased(let lease):
+                    continuation.resume(returning: lease)
+                case .failed(let error):
+                    continuation.resume(throwing: error)
+                case .enqueued(let actions):
+                    execute(actions)
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLockedValue { $0.machine.cancelWaiter(id) }
+            waiter?.resume(throwing: CancellationError())
+        }
+        if configuration.recordsLeaseTimers {
+            publisher.waitTime.recordNanoseconds(lease.leasedAt.nanoseconds(since: enqueuedAt))
+        }
+        return lease
+    }
+
+    @inline(__always)
+    func release(_ lease: Lease, closed: Bool = false) {
+        let now = NIODeadline.now()
+        let isClosed = closed || lease.connection.isClosed
+        let action = state.withLockedValue {
+            $0.machine.release(lease.id, leasedAt: lease.leasedAt, now: now, connectionClosed: isClosed)
+        }
+        switch action {
+        case .none:
+            break
+        case .handOff(let waiter, let next):
+            waiter.resume(returning: next)
+        case .close(let connection):
+            connection.close()
+        }
+        if configuration.recordsLeaseTimers {
+            publisher.useTime.recordNanoseconds(now.nanoseconds(since: lease.leasedAt))
+        }
+    }
+
+    private func countError(_ error: any Error) {
+        if let error = error as? RedisConnectionError, error.code == .commandTimeout {
+            commandTimeouts.wrappingIncrement(ordering: .relaxed)
+        } else if error is RedisServerError || error is RedisConnectionError {
+            commandErrors.wrappingIncrement(ordering: .relaxed)
+        }
+    }
+
+    // MARK: Metrics
+
+    /// A consistent snapshot (one lock acquire; percentiles computed from the HdrHistograms).
+    public func metrics() -> PoolMetrics {
+        let errors = commandErrors.load(ordering: .relaxed)
+        let timeouts = commandTimeouts.load(ordering: .relaxed)
+        return state.withLockedValue { $0.machine.metrics(commandErrors: errors, commandTimeouts: timeouts) }
+    }
+
+    // MARK: Runner
+
+    private func tick() {
+        let (actions, publish) = state.withLockedValue { state -> (Machine.Actions, (PoolMetrics, Int)?) in
+            let actions = state.machine.tick(now: .now())
+            state.ticksUntilPublish -= 1
+            guard state.ticksUntilPublish <= 0 else { return (actions, nil) }
+            state.ticksUntilPublish = ticksPerPublish
+            let timeouts = state.machine.statistics.acquireTimeouts
+            let newTimeouts = timeouts - state.lastPublishedTimeouts
+            state.lastPublishedTimeouts = timeouts
+            return (actions, (state.machine.metrics(), newTimeouts))
+        }
+        execute(actions)
+        if let (metrics, newTimeouts) = publish {
+            publisher.publish(metrics, newTimeouts: newTimeouts)
+        }
+    }
+
+    private func execute(_ actions: Machine.Actions) {
+        for (waiter, result) in actions.resume {
+            switch result {
+            case .success(let lease): waiter.resume(returning: lease)
+            case .failure(let error): waiter.resume(throwing: error)
+            }
+        }
+        for connection in actions.close {
+            connection.close()
+        }
+        for (id, connection) in actions.ping {
+            connection.send(["PING"]).whenComplete { result in
+                let success: Bool
+                if case .success(.status("PONG")) = result { success = true } else { success = false }
+                let actions = self.state.withLockedValue { $0.machine.pingCompleted(id, success: success, now: .now()) }
+                self.execute(actions)
+            }
+        }
+        for id in actions.connect {
+            startConnecting(id)
+        }
+        for event in actions.events {
+            log(event)
+        }
+        if actions.shutdownCompleted {
+            let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+                state.shutdownComplete = true
+                state.ticker?.cancel()
+                state.ticker = nil
+                defer { state.shutdownWaiters = [] }
+                return state.shutdownWaiters
+            }
+            logger.debug("redis connection pool shut down")
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    private func startConnecting(_ id: PoolConnectionID) {
+        let started = NIODeadline.now()
+        RedisConnection.connect(
+            to: endpoint,
+            connectTimeout: configuration.connectTimeout,
+            commandTimeout: configuration.commandTimeout,
+            eventLoop: eventLoopGroup.next(),
+            logger: logger
+        ).whenComplete { result in
+            let now = NIODeadline.now()
+            switch result {
+            case .success(let connection):
+                self.publisher.createTime.recordNanoseconds(now.nanoseconds(since: started))
+                let actions = self.state.withLockedValue {
+                    $0.machine.connectSucceeded(id, connection: connection, now: now)
+                }
+                connection.closeFuture.whenComplete { _ in
+                    let actions = self.state.withLockedValue { $0.machine.connectionClosed(id, now: .now()) }
+                    self.execute(actions)
+                }
+                self.execute(actions)
+            case .failure(let error):
+                let actions = self.state.withLockedValue {
+                    $0.machine.connectFailed(id, now: now, randomUnit: Double.random(in: 0..<1))
+                }
+                self.logger.debug("redis connect failed", metadata: ["error": "\(error)"])
+                self.execute(actions)
+            }
+        }
+    }
+
+    private func log(_ event: Machine.Event) {
+        switch event {
+        case .circuitOpened(let failures):
+            logger.error("redis unreachable: circuit breaker open, failing fast", metadata: ["failures": "\(failures)"])
+        case .circuitClosed:
+            logger.notice("redis reachable again: circuit breaker closed")
+        case .connectFailed(let failures, let retry):
+            logger.warning(
+                "redis connect failed",
+                metadata: ["consecutive_failures": "\(failures)", "retry_in_ms": "\(retry / 1_000_000)"]
+            )
+        case .leakSuspected(let id, let age):
+            logger.warning(
+                "redis connection lease held longer than leakDetectionThreshold (possible leak)",
+                metadata: ["pool.connection": "\(id)", "lease_age_ms": "\(age / 1_000_000)"]
+            )
+        case .idleTimeout(let id):
+            logger.debug("closing idle redis connection", metadata: ["pool.connection": "\(id)"])
+        case .shutdownForcedClose(let count):
+            logger.warning("shutdown deadline reached: closing leased redis connections", metadata: ["count": "\(count)"])
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import LoadDriver
+
+/// `loaddriver compare current.json baseline.json`: exits 99 on regression.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare a result with a baseline result; exit 99 on regression."
+    )
+
+    @Argument(help: "The current result JSON.")
+    var current: String
+
+    @Argument(help: "The baseline result JSON.")
+    var baseline: String
+
+    @Option(help: "Allowed relative growth of p95/p99 (0.5 = +50%).")
+    var latencyGrowth: Double = BaselineComparison.Tolerances.default.latencyGrowth
+
+    @Option(help: "Absolute latency slack in ms added to the allowance.")
+    var latencySlackMs: Double = BaselineComparison.Tolerances.default.latencySlackMs
+
+    @Option(help: "Allowed failure-rate increase in percentage points.")
+    var failureRatePoints: Double = BaselineComparison.Tolerances.default.failureRateIncreasePoints
+
+    @Option(help: "Allowed relative drop of the achieved rate (0.05 = 5%).")
+    var achievedRateDrop: Double = BaselineComparison.Tolerances.default.achievedRateDrop
+
+    @Flag(help: "Print the comparison as JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let current: LoadTestResult
+        let baseline: LoadTestResult
+        do {
+            current = try LoadTestResult.load(from: URL(fileURLWithPath: self.current))
+            baseline = try LoadTestResult.load(from: URL(fileURLWithPath: self.baseline))
+        } catch {
+            printError("cannot read results: \(error)")
+            throw ExitCode(ExitCodes.usage)
+        }
+        let tolerances = BaselineComparison.Tolerances(
+            latencyGrowth: self.latencyGrowth, latencySlackMs: self.latencySlackMs,
+            failureRateIncreasePoints: self.failureRatePoints, achievedRateDrop: self.achievedRateDrop)
+        let comparison = BaselineComparison(current: current, baseline: baseline, tolerances: tolerances)
+        if self.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+        } else {
+            print(comparison.table(), terminator: "")
+        }
+        if !comparison.passed { throw ExitCode(ExitCodes.thresholdsFailed) }
+    }
+}

@@ -1,0 +1,229 @@
+import ArgumentParser
+import Foundation
+import LoadDriver
+import Logging
+
+/// `loaddriver run`: a built-in scenario, a scenario file, or one built from flags.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a load scenario and print its summary; write the result JSON to --out.",
+        discussion: """
+            Examples:
+              loaddriver run --url http://127.0.0.1:8002 --scenario baseline
+              loaddriver run --users 200 --rate 10 --duration 20 --mix verify=90,login=5,refresh=5
+              loaddriver run --users 100 --closed-loop --duration 10 --mix 'GET:/=1' --pool-path none
+            --mix entries are name=weight: verify, login, refresh (auth-service preset; adds register+login setup) or
+            METHOD:/path (a plain request without setup).
+            """
+    )
+
+    @Option(help: "Target base URL (http only).")
+    var url: String = "http://127.0.0.1:8002"
+
+    @Option(help: "Built-in scenario: quick, baseline, stress, ultimate.")
+    var scenario: String?
+
+    @Option(help: "Scenario JSON file (the `scenario` object of a result works too).")
+    var scenarioFile: String?
+
+    @Option(help: "Number of virtual users (connections).")
+    var users: Int?
+
+    @Option(help: "Paced users: requests per second per user.")
+    var rate: Double?
+
+    @Option(help: "Constant total arrival rate (req/s), distributed over the users.")
+    var arrivalRate: Double?
+
+    @Flag(help: "Closed loop: each user sends its next request after the previous response (plus --think).")
+    var closedLoop = false
+
+    @Option(help: "Closed-loop think time in seconds.")
+    var think: Double = 0
+
+    @Option(help: "Measured duration in seconds.")
+    var duration: Double?
+
+    @Option(help: "Stop after this many measured requests.")
+    var requests: Int?
+
+    @Option(help: "Ramp-up seconds over which users connect.")
+    var rampUp: Double?
+
+    @Option(help: "Warm-up seconds excluded from statistics.")
+    var warmUp: Double?
+
+    @Option(help: "Per-request timeout in seconds.")
+    var timeout: Double?
+
+    @Option(help: "Request mix, e.g. verify=90,login=5,refresh=5 or 'GET:/=1'.")
+    var mix: String?
+
+    @Option(help: "Scenario name for reports and the result file (default: the scenario's).")
+    var name: String?
+
+    @Option(name: .customLong("threshold"), help: "Threshold expression, repeatable, e.g. 'p(95)<500ms'.")
+    var thresholds: [String] = []
+
+    @Flag(help: "Drop the scenario's own thresholds (keep only --threshold ones).")
+    var noDefaultThresholds = false
+
+    @Option(help: "Directory for the result JSON ('none' to skip writing).")
+    var out: String = "results"
+
+    @Flag(help: "Allow targets outside loopback.")
+    var allowRemote = false
+
+    @Option(help: "Event-loop threads for the virtual users.")
+    var threads: Int = 1
+
+    @Option(help: "Pool-metrics path polled every second ('none' to disable).")
+    var poolPath: String = "/health/redis"
+
+    @Option(name: .customLong("env"), help: "Extra environment fact KEY=VALUE for the result, repeatable.")
+    var environment: [String] = []
+
+    @Flag(help: "Log at debug level.")
+    var verbose = false
+
+    func validate() throws {
+        let sources = [self.scenario != nil, self.scenarioFile != nil].filter { $0 }.count
+        if sources > 1 { throw ValidationError("use either --scenario or --scenario-file, not both") }
+        if let s = self.scenario, Scenario.named(s) == nil {
+            throw ValidationError("unknown scenario '\(s)'; built in: quick, baseline, stress, ultimate")
+        }
+        if sources == 0 && self.users == nil {
+            throw ValidationError("give --scenario NAME, --scenario-file FILE, or at least --users")
+        }
+        let models = [self.rate != nil, self.arrivalRate != nil, self.closedLoop].filter { $0 }.count
+        if models > 1 { throw ValidationError("--rate, --arrival-rate and --closed-loop are mutually exclusive") }
+        if self.threads < 1 || self.threads > 64 { throw ValidationError("--threads must be 1...64") }
+        for t in self.thresholds {
+            do { _ = try Threshold(parsing: t) } catch { throw ValidationError(error.description) }
+        }
+        if let mix = self.mix { _ = try Self.parseMix(mix) }
+    }
+
+    static func parseMix(_ text: String) throws -> (mix: [WeightedRequest], usesAuth: Bool) {
+        var out: [WeightedRequest] = []
+        var usesAuth = false
+        for entry in text.split(separator: ",") {
+            guard let eq = entry.lastIndex(of: "=") else { throw ValidationError("mix entry '\(entry)' needs =weight") }
+            let key = entry[..<eq].trimmingCharacters(in: .whitespaces)
+            guard let weight = Double(entry[entry.index(after: eq)...].trimmingCharacters(in: .whitespaces)), weight > 0 else {
+                throw ValidationError("mix entry '\(entry)': weight must be a positive number")
+            }
+            switch key {
+            case "verify": out.append(.init(weight: weight, request: .authVerify)); usesAuth = true
+            case "login": out.append(.init(weight: weight, request: .authLogin)); usesAuth = true
+            case "refresh": out.append(.init(weight: weight, request: .authRefresh)); usesAuth = true
+            default:
+                let parts = key.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, parts[1].hasPrefix("/") else {
+                    throw ValidationError("mix entry '\(key)': use verify, login, refresh or METHOD:/path")
+                }
+                let method = parts[0].uppercased()
+                let path = String(parts[1])
+                let name = method == "GET" ? path : "\(method) \(path)"
+                out.append(.init(weight: weight, request: RequestTemplate(name: name, method: method, path: path)))
+            }
+        }
+        if out.isEmpty { throw ValidationError("--mix is empty") }
+        return (out, usesAuth)
+    }
+
+    func buildScenario() throws -> Scenario {
+        var s: Scenario
+        if let name = self.scenario {
+            s = Scenario.named(name)!
+        } else if let file = self.scenarioFile {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+                throw ValidationError("cannot read scenario file \(file): \(error.localizedDescription)")
+            }
+            do { s = try JSONDecoder().decode(Scenario.self, from: data) } catch {
+                if let r = try? LoadTestResult.decode(from: data) { s = r.scenario } else {
+                    throw ValidationError("scenario file \(file) is not a valid scenario: \(error)")
+                }
+            }
+        } else {
+            s = Scenario.authService(name: "custom", users: self.users ?? 1, durationSeconds: self.duration ?? 30)
+            s.thresholds = []
+        }
+        if let users = self.users {
+            s.users = users
+            s.rampUpSeconds = self.rampUp ?? max(0.5, Double(users) / 500)
+        }
+        if let r = self.rate { s.load = .pacedUsers(ratePerUser: r) }
+        if let r = self.arrivalRate { s.load = .constantArrivalRate(ratePerSecond: r) }
+        if self.closedLoop { s.load = .closedLoop(thinkTimeSeconds: self.think) }
+        if let d = self.duration { s.durationSeconds = d }
+        if let n = self.requests {
+            s.maxRequests = n
+            if self.duration == nil && self.scenario == nil && self.scenarioFile == nil { s.durationSeconds = nil }
+        }
+        if let r = self.rampUp { s.rampUpSeconds = r }
+        if let w = self.warmUp { s.warmUpSeconds = w }
+        if let t = self.timeout { s.requestTimeoutSeconds = t }
+        if let m = self.mix {
+            let parsed = try Self.parseMix(m)
+            s.mix = parsed.mix
+            s.setup = parsed.usesAuth ? Scenario.authServiceSetup : []
+        }
+        if let n = self.name { s.name = n }
+        if self.noDefaultThresholds { s.thresholds = [] }
+        s.thresholds += self.thresholds
+        s.maxWallClockSeconds = nil
+        do { try s.validate() } catch { throw ValidationError(error.description) }
+        return s
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        var logger = Logger(label: "loaddriver")
+        logger.logLevel = self.verbose ? .debug : .info
+        let scenario = try self.buildScenario()
+        let target: Target
+        do { target = try Target(url: self.url) } catch {
+            printError(error.description)
+            throw ExitCode(ExitCodes.usage)
+        }
+        do {
+            try ProcessResources.raiseFileDescriptorLimit(needed: ProcessResources.fileDescriptorsNeeded(users: scenario.users))
+        } catch {
+            printError(error.description)
+            throw ExitCode(ExitCodes.usage)
+        }
+        var env = RunEnvironment()
+        for kv in self.environment {
+            let parts = kv.split(separator: "=", maxSplits: 1)
+            env.extra[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let config = LoadRunner.Configuration(
+            target: target, eventLoopThreads: self.threads,
+            poolMonitorPath: self.poolPath == "none" ? nil : self.poolPath, logger: logger,
+            allowRemote: self.allowRemote, environment: env)
+        let result: LoadTestResult
+        do {
+            result = try await LoadRunner(config).run(scenario)
+        } catch {
+            printError(error.description)
+            throw ExitCode(ExitCodes.usage)
+        }
+        print(result.summaryTable(), terminator: "")
+        if self.out != "none" {
+            do {
+                let url = try result.write(toDirectory: URL(fileURLWithPath: self.out))
+                print("result: \(url.path)")
+            } catch {
+                printError("cannot write the result to \(self.out): \(error)")
+            }
+        }
+        if !result.passed { throw ExitCode(ExitCodes.thresholdsFailed) }
+    }
+}

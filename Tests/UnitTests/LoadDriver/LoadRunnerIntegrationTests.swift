@@ -1,0 +1,140 @@
+import Foundation
+import LoadDriver
+import Logging
+import Testing
+
+@Suite("LoadDriver integration", .serialized)
+struct LoadRunnerIntegrationTests {
+    static func config(_ server: TestHTTPServer, pool: String? = nil) throws -> LoadRunner.Configuration {
+        var logger = Logger(label: "LoadDriverTest")
+        logger.logLevel = .warning
+        return try LoadRunner.Configuration(url: server.url, poolMonitorPath: pool, logger: logger)
+    }
+
+    static let work = RequestTemplate(name: "work", path: "/work")
+
+    @Test(.timeLimit(.minutes(1)))
+    func fixedDelayIsReportedAccurately() async throws {
+        let server = try await TestHTTPServer(behavior: .init(delay: .milliseconds(20)))
+        defer { Task { try await server.shutdown() } }
+        let scenario = Scenario(
+            name: "fixed-delay", users: 20, load: .pacedUsers(ratePerUser: 10), durationSeconds: 2, rampUpSeconds: 0.2,
+            warmUpSeconds: 0.5, mix: [.init(weight: 1, request: Self.work)],
+            thresholds: ["p(50) < 25ms", "failureRate < 1%", "achievedRate >= 90%", "pool.utilization < 50%", "pool.nested.waiters <= 3", "work.p(99) < 100ms"])
+        let result = try await LoadRunner(Self.config(server, pool: "/health/redis")).run(scenario)
+        let s = result.summary
+        #expect(abs(s.latencyMs.p50 - 20) <= 2, "p50 \(s.latencyMs.p50)")
+        #expect(abs(s.serviceTimeMs.p50 - 20) <= 2)
+        #expect(s.failed == 0)
+        #expect(s.targetRate == 200)
+        #expect(abs(s.achievedRate - 200) < 20, "achieved \(s.achievedRate)")
+        #expect(s.requests >= 360 && s.requests <= 440)
+        #expect(result.pool?.peak["nested.waiters"] == 3)
+        #expect(result.pool?.initial["utilization"] == 0.25)
+        #expect(result.timeSeries.contains { $0.pool != nil })
+        #expect(result.timeSeries.first?.warmUp == true)
+        #expect(result.statusCodes["200"] ?? 0 >= s.requests)
+        #expect(result.driver.driverLimited == false)
+        #expect(result.driver.schedulingLagMs.count > 0)
+        #expect(result.thresholds.count == 6)
+        #expect(result.passed, "\(result.thresholds)")
+        #expect(result.driver.connectionsOpened == 20)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func stallShowsInCorrectedLatencyNotServiceTime() async throws {
+        // One user at 10 req/s (100 ms interval) for 3 s; its 10th request stalls 500 ms.
+        let server = try await TestHTTPServer(behavior: .init(delay: .milliseconds(20), stallRequestIndex: 10))
+        defer { Task { try await server.shutdown() } }
+        let scenario = Scenario(
+            name: "stall", users: 1, load: .pacedUsers(ratePerUser: 10), durationSeconds: 3, rampUpSeconds: 0,
+            mix: [.init(weight: 1, request: Self.work)])
+        let result = try await LoadRunner(Self.config(server)).run(scenario)
+        let s = result.summary
+        #expect(s.requests >= 28 && s.requests <= 31, "\(s.requests)")
+        #expect(s.failed == 0)
+        // Stalled request plus ~5 queued behind it = ~20% of requests above 100 ms in corrected latency...
+        #expect(s.latencyMs.p90 > 100, "corrected p90 \(s.latencyMs.p90)")
+        #expect(s.latencyMs.max >= 490)
+        // ...while service time is 20 ms for everything but the stalled request itself.
+        #expect(s.serviceTimeMs.p90 < 30, "service p90 \(s.serviceTimeMs.p90)")
+        #expect(s.latencyMs.mean > s.serviceTimeMs.mean + 20)
+        #expect(s.late >= 3, "late \(s.late)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func closedLoopStopsAfterTheRequestBudgetAndClassifiesErrors() async throws {
+        let server = try await TestHTTPServer(behavior: .init(delay: .milliseconds(1)))
+        defer { Task { try await server.shutdown() } }
+        let scenario = Scenario(
+            name: "budget", users: 10, load: .closedLoop(thinkTimeSeconds: 0), durationSeconds: nil, maxRequests: 300,
+            rampUpSeconds: 0,
+            mix: [.init(weight: 9, request: Self.work), .init(weight: 1, request: RequestTemplate(name: "fail", path: "/fail"))],
+            thresholds: ["failureRate < 1%"])
+        let result = try await LoadRunner(Self.config(server)).run(scenario)
+        #expect(result.summary.requests == 300)
+        #expect(result.driver.stopReason == "maxRequests")
+        #expect(result.summary.targetRate == nil)
+        let failures = result.endpoints["fail"]?.failed ?? 0
+        #expect(failures > 0 && failures == result.summary.failed)
+        #expect(result.errors.counts["http5xx"] == failures)
+        #expect(result.errors.samples.first?.kind == .http5xx)
+        #expect(result.errors.samples.count <= 10)
+        #expect(result.statusCodes["500"] == failures)
+        #expect(result.passed == false)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func setupAndCapturesKeepTheRotatingTokenCurrent() async throws {
+        let server = try await TestHTTPServer(behavior: .init(delay: .zero))
+        defer { Task { try await server.shutdown() } }
+        let login = RequestTemplate(name: "login", method: "POST", path: "/login", body: #"{"username":"{{username}}"}"#,
+                                    captures: [Capture(variable: "token", jsonField: "token")])
+        let verify = RequestTemplate(name: "verify", path: "/verify", headers: ["Authorization": "Bearer {{token}}"])
+        let refresh = RequestTemplate(name: "refresh", method: "POST", path: "/refresh", headers: ["Authorization": "Bearer {{token}}"],
+                                      captures: [Capture(variable: "token", jsonField: "token")])
+        let scenario = Scenario(
+            name: "tokens", users: 5, load: .constantArrivalRate(ratePerSecond: 250), durationSeconds: 1.5, rampUpSeconds: 0,
+            setup: [login], mix: [.init(weight: 6, request: verify), .init(weight: 4, request: refresh)],
+            thresholds: ["successRate >= 100%", "refresh.requests > 50"])
+        let result = try await LoadRunner(Self.config(server)).run(scenario)
+        #expect(result.errors.setupFailures == 0)
+        #expect(result.summary.failed == 0, "\(result.errors.samples)")
+        #expect(server.state.revokedUsed.withLock { $0 } == 0)
+        #expect((result.endpoints["refresh"]?.requests ?? 0) > 50)
+        #expect(result.passed, "\(result.thresholds)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func targetDownFailsFastWithAClearError() async throws {
+        // Bind and close to find a port nobody listens on.
+        let server = try await TestHTTPServer(behavior: .init())
+        let url = server.url
+        try await server.shutdown()
+        let start = ContinuousClock.now
+        await #expect {
+            _ = try await LoadRunner(.init(url: url, poolMonitorPath: nil)).run(.quick)
+        } throws: { error in
+            (error as? LoadDriverError)?.code == .targetUnreachable
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test func remoteTargetsAreRefusedWithoutAllowRemote() async throws {
+        await #expect {
+            _ = try await LoadRunner(.init(url: "http://10.255.255.1:8002", poolMonitorPath: nil)).run(.quick)
+        } throws: { error in
+            (error as? LoadDriverError)?.code == .remoteTargetRefused
+        }
+    }
+
+    @Test func invalidThresholdIsRejectedBeforeAnyLoad() async throws {
+        var scenario = Scenario.quick
+        scenario.thresholds = ["p(95) < 5 parsecs"]
+        await #expect {
+            _ = try await LoadRunner(.init(url: "http://127.0.0.1:1", poolMonitorPath: nil)).run(scenario)
+        } throws: { error in
+            (error as? LoadDriverError)?.code == .invalidScenario && "\(error)".contains("unknown unit")
+        }
+    }
+}

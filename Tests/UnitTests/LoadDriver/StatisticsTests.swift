@@ -1,0 +1,123 @@
+import Foundation
+import Histogram
+import LoadDriver
+import Testing
+
+@Suite("LoadDriver statistics and result JSON")
+struct StatisticsTests {
+    /// Uniform 1...10,000 µs: the k-th percentile is k% of 10 ms, within HdrHistogram's 3-digit precision.
+    @Test func percentilesOfAUniformDistribution() {
+        var h = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+        for v in 1...10_000 { h.record(UInt64(v)) }
+        let s = LatencyStats(microseconds: h)
+        #expect(s.count == 10_000)
+        for (actual, expected) in [(s.p50, 5.0), (s.p75, 7.5), (s.p90, 9.0), (s.p95, 9.5), (s.p99, 9.9), (s.p999, 9.99)] {
+            #expect(abs(actual - expected) <= expected * 0.002, "got \(actual), expected \(expected)")
+        }
+        #expect(abs(s.max - 10.0) <= 0.01)
+        #expect(abs(s.min - 0.001) < 1e-9)
+        #expect(abs(s.mean - 5.0005) < 0.01)
+        // stddev of a discrete uniform distribution 1...n is sqrt((n^2 - 1) / 12).
+        #expect(abs(s.stddev - (Double(10_000 * 10_000 - 1) / 12).squareRoot() / 1000) < 0.01)
+    }
+
+    @Test func percentileDistributionIsMonotonicAndComplete() {
+        var h = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+        for v in 1...1_000 { h.record(UInt64(v * 10)) }
+        let points = h.percentileDistribution()
+        #expect(points.count > 20)
+        #expect(points.last?.percentile == 100)
+        #expect(points.last?.totalCount == 1_000)
+        #expect(abs((points.last?.valueMs ?? 0) - 10) < 0.01)
+        for (a, b) in zip(points, points.dropFirst()) {
+            #expect(a.percentile <= b.percentile)
+            #expect(a.valueMs <= b.valueMs)
+        }
+        // The 50% point sits at the median.
+        let median = points.first { $0.percentile >= 50 }!
+        #expect(abs(median.valueMs - 5) < 0.02)
+    }
+
+    @Test func emptyHistogramGivesZeros() {
+        let s = LatencyStats(microseconds: Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 1000, numberOfSignificantValueDigits: .three))
+        #expect(s == LatencyStats())
+    }
+
+    @Test func resultJSONRoundTrip() throws {
+        let result = SampleResults.make()
+        let data = try result.jsonData()
+        let decoded = try LoadTestResult.decode(from: data)
+        #expect(decoded == result)
+        // Required names are present.
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["schemaVersion", "scenario", "environment", "summary", "endpoints", "statusCodes", "errors", "timeSeries",
+                    "pool", "driver", "thresholds", "passed", "latencyDistribution"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        let summary = try #require(object["summary"] as? [String: Any])
+        let latency = try #require(summary["latencyMs"] as? [String: Any])
+        for key in ["p50", "p75", "p90", "p95", "p99", "p999", "max", "mean", "stddev"] { #expect(latency[key] != nil) }
+        for key in ["requests", "succeeded", "failed", "successRate", "targetRate", "achievedRate", "serviceTimeMs"] {
+            #expect(summary[key] != nil)
+        }
+        let pool = try #require(object["pool"] as? [String: Any])
+        #expect(pool["initial"] != nil && pool["final"] != nil && pool["peak"] != nil)
+        let scenario = try #require(object["scenario"] as? [String: Any])
+        #expect(scenario["name"] as? String == "baseline")
+        #expect(scenario["users"] as? Int == 500)
+        #expect(object["schemaVersion"] as? Int == 1)
+    }
+
+    @Test func scenarioJSONRoundTripAndFileName() throws {
+        for scenario in [Scenario.quick, .baseline, .stress, .ultimate] {
+            let data = try JSONEncoder().encode(scenario)
+            #expect(try JSONDecoder().decode(Scenario.self, from: data) == scenario)
+            try scenario.validate()
+        }
+        let ramp = Scenario(name: "ramp", users: 10, load: .rampingArrivalRate(startRate: 0, stages: [.init(durationSeconds: 5, targetRate: 100)]),
+                            mix: [.init(weight: 1, request: .authVerify)])
+        #expect(try JSONDecoder().decode(Scenario.self, from: JSONEncoder().encode(ramp)) == ramp)
+
+        let result = SampleResults.make()
+        let date = Date(timeIntervalSince1970: 1_767_225_600 + 3_661)  // 2026-01-01 01:01:01 UTC
+        #expect(result.fileName(date: date) == "load_test_baseline_500users_20260101_010101.json")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loaddriver-test-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = try result.write(toDirectory: dir, date: date)
+        #expect(try LoadTestResult.load(from: url) == result)
+        #expect(result.summaryTable().contains("RESULT: PASSED"))
+    }
+
+    @Test func seedScenariosMatchTheIssue() {
+        #expect(Scenario.quick.users == 100 && Scenario.quick.maxRequests == 1_000)
+        #expect(Scenario.baseline.users == 500 && Scenario.baseline.targetRate == 5_000)
+        #expect(Scenario.stress.users == 1_000 && Scenario.stress.targetRate == 10_000)
+        #expect(Scenario.ultimate.users == 2_000 && Scenario.ultimate.targetRate == 20_000)
+        #expect(Scenario.baseline.durationSeconds == 30)
+        let weights = Dictionary(uniqueKeysWithValues: Scenario.baseline.mix.map { ($0.request.name, $0.weight) })
+        #expect(weights == ["verify": 90, "login": 5, "refresh": 5])
+        #expect(Scenario.named("Stress") == .stress)
+    }
+
+    @Test func targetParsingAndLoopbackPolicy() throws {
+        #expect(try Target(url: "http://127.0.0.1:8002") == Target(host: "127.0.0.1", port: 8002))
+        #expect(try Target(url: "http://localhost:80/x").isLoopback)
+        #expect(try Target(url: "http://[::1]:9000").isLoopback)
+        #expect(try Target(url: "http://127.5.6.7:1").isLoopback)
+        #expect(try !Target(url: "http://10.0.0.1:8002").isLoopback)
+        #expect(try !Target(url: "http://example.com:8002").isLoopback)
+        #expect(throws: LoadDriverError.self) { try Target(url: "https://127.0.0.1:8443") }
+        #expect(throws: LoadDriverError.self) { try Target(url: "http://127.0.0.1:notaport") }
+    }
+
+    @Test func jsonFlatteningOfPoolMetrics() {
+        let json = #"{"utilization":0.25,"inUse":4,"name":"x","nested":{"waiters":3,"deeper":{"p99":1.5}},"list":[1,2],"ok":true}"#
+        let fields = JSONFlattening.numericFields(of: Data(json.utf8))
+        #expect(fields?["utilization"] == 0.25)
+        #expect(fields?["inUse"] == 4)
+        #expect(fields?["nested.waiters"] == 3)
+        #expect(fields?["nested.deeper.p99"] == 1.5)
+        #expect(fields?["name"] == nil)
+        #expect(fields?["list"] == nil)
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A tiny HTTP/1.1 server for LoadDriver integration tests: fixed response delay, an optional one-off stall,
+/// a fake pool endpoint, and token endpoints that revoke on refresh.
+final class TestHTTPServer: Sendable {
+    struct Behavior: Sendable {
+        /// Delay before every response.
+        var delay: TimeAmount = .milliseconds(20)
+        /// The N-th request (0-based, counting load requests to non-auth paths) is delayed by `stallDelay` instead.
+        var stallRequestIndex: Int? = nil
+        var stallDelay: TimeAmount = .milliseconds(500)
+    }
+
+    final class State: Sendable {
+        let requestCount = Mutex(0)
+        let validTokens = Mutex(Set<String>())
+        let tokenCounter = Mutex(0)
+        let revokedUsed = Mutex(0)
+    }
+
+    let group: MultiThreadedEventLoopGroup
+    let channel: any Channel
+    let state: State
+    var port: Int { self.channel.localAddress!.port! }
+    var url: String { "http://127.0.0.1:\(self.port)" }
+
+    init(behavior: Behavior) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let state = State()
+        self.group = group
+        self.state = state
+        self.channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(behavior: behavior, state: state))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func shutdown() async throws {
+        try? await self.channel.close()
+        try await self.group.shutdownGracefully()
+    }
+
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let behavior: Behavior
+        let state: State
+        var head: HTTPRequestHead?
+
+        init(behavior: Behavior, state: State) {
+            self.behavior = behavior
+            self.state = state
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch self.unwrapInboundIn(data) {
+            case .head(let h): self.head = h
+            case .body: break
+            case .end:
+                guard let head = self.head else { return }
+                let (status, body) = self.respond(head)
+                var delay = self.behavior.delay
+                if head.uri.hasPrefix("/work") || head.uri.hasPrefix("/fail") {
+                    let n = self.state.requestCount.withLock { c in
+                        defer { c += 1 }
+                        return c
+                    }
+                    if n == self.behavior.stallRequestIndex { delay = self.behavior.stallDelay }
+                } else {
+                    delay = .zero
+                }
+                let keepAlive = head.isKeepAlive
+                context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Content-Type", value: "application/json")
+                    headers.add(name: "Content-Length", value: String(body.utf8.count))
+                    context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+                    context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+                    context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                    if !keepAlive { context.close(promise: nil) }
+                }
+            }
+        }
+
+        func respond(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String) {
+            let bearer = head.headers.first(name: "Authorization").map { String($0.dropFirst("Bearer ".count)) }
+            switch head.uri {
+            case "/health/redis":
+                return (.ok, #"{"utilization":0.25,"inUse":2,"name":"pool","nested":{"waiters":3}}"#)
+            case "/fail":
+                return (.internalServerError, #"{"error":"boom"}"#)
+            case "/login":
+                let token = self.newToken()
+                return (.ok, #"{"token":"\#(token)","expiresIn":60}"#)
+            case "/verify", "/refresh":
+                guard let bearer, self.state.validTokens.withLock({ $0.contains(bearer) }) else {
+                    self.state.revokedUsed.withLock { $0 += 1 }
+                    return (.unauthorized, #"{"error":"invalid token"}"#)
+                }
+                if head.uri == "/verify" { return (.ok, #"{"user":"u"}"#) }
+                _ = self.state.validTokens.withLock { $0.remove(bearer) }
+                return (.ok, #"{"token":"\#(self.newToken())","expiresIn":60}"#)
+            default:
+                return (.ok, #"{"ok":true}"#)
+            }
+        }
+
+        func newToken() -> String {
+            let n = self.state.tokenCounter.withLock { c in
+                c += 1
+                return c
+            }
+            let token = "tok-\(n)"
+            _ = self.state.validTokens.withLock { $0.insert(token) }
+            return token
+        }
+    }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# scripts/bench driver: loaddriver (closed loop, C connections, one event-loop thread) vs `wrk -t1 -cC -dD` against the
+# same trivial release-built Hummingbird hello server, in one run. Last line: `ratio: <loaddriver req/s / wrk req/s>`.
+# Goal: >= 0.8.
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+usage() {
+  cat <<'TXT'
+Usage: scripts/bench driver [--duration SECONDS] [--connections C] [--warmup SECONDS] [--skip-build] [--help]
+
+Builds (release) loaddriver (scratch $DRIVER_BENCH_SCRATCH, default .build-driver-release) and the hello server in
+scripts/bench.d/hello-server (scratch $DRIVER_BENCH_HELLO_SCRATCH, default .build-driver-hello), starts the hello
+server on a free 127.0.0.1 port (stopped by PID on exit), warms it up with wrk for --warmup seconds (default 2), then runs
+  loaddriver run --users C --closed-loop --duration D --threads 1 --mix 'GET:/=1'   (defaults: C=100, D=10)
+  wrk -t1 -cC -dDs http://127.0.0.1:<port>/
+and prints req/s of both. Last line: `ratio: <loaddriver / wrk>`.
+TXT
+}
+
+duration=10 connections=100 warmup=2 build=1
+while (($#)); do
+  case "$1" in
+    --help|-h) usage; exit 0 ;;
+    --duration|-d) duration="${2:?}"; shift 2 ;;
+    --connections|-c) connections="${2:?}"; shift 2 ;;
+    --warmup) warmup="${2:?}"; shift 2 ;;
+    --skip-build) build=0; shift ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+for tool in wrk python3; do command -v "$tool" >/dev/null || die "$tool not found (scripts/bootstrap installs wrk)"; done
+cd "$REPO_ROOT"
+
+scratch="${DRIVER_BENCH_SCRATCH:-.build-driver-release}"
+hello_scratch="${DRIVER_BENCH_HELLO_SCRATCH:-.build-driver-hello}"
+hello_pkg="scripts/bench.d/hello-server"
+if ((build)); then
+  log "building loaddriver (release, scratch $scratch)"
+  swift build -c release --scratch-path "$scratch" --product loaddriver >&2
+  log "building hello-server (release, scratch $hello_scratch)"
+  swift build -c release --package-path "$hello_pkg" --scratch-path "$hello_scratch" >&2
+fi
+driver_bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/loaddriver"
+hello_bin="$(swift build -c release --package-path "$hello_pkg" --scratch-path "$hello_scratch" --show-bin-path)/hello-server"
+[[ -x "$driver_bin" && -x "$hello_bin" ]] || die "missing binaries (run without --skip-build)"
+
+workdir="$(mktemp -d)"
+hello_pid=""
+cleanup() {
+  if [[ -n "$hello_pid" ]] && kill -0 "$hello_pid" 2>/dev/null; then
+    kill -TERM "$hello_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$hello_pid" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$hello_pid" 2>/dev/null && kill -KILL "$hello_pid" 2>/dev/null || true
+    wait "$hello_pid" 2>/dev/null || true
+  fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+url="http://127.0.0.1:$port"
+"$hello_bin" "$port" >"$workdir/hello.log" 2>&1 &
+hello_pid=$!
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+  kill -0 "$hello_pid" 2>/dev/null || die "hello-server exited: $(cat "$workdir/hello.log")"
+  sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || die "hello-server did not start on port $port"
+log "hello-server pid $hello_pid on $url"
+
+if ((warmup > 0)); then
+  log "warm-up: wrk -t1 -c$connections -d${warmup}s"
+  wrk -t1 -c"$connections" -d"${warmup}s" "$url/" >/dev/null
+fi
+
+log "loaddriver: closed loop, $connections connections, ${duration}s, 1 event-loop thread"
+"$driver_bin" run --url "$url" --name driver-bench --users "$connections" --closed-loop --duration "$duration" \
+  --ramp-up 0.2 --mix 'GET:/=1' --pool-path none --threads 1 --out "$workdir" >"$workdir/driver.out" 2>"$workdir/driver.err" \
+  || die "loaddriver failed: $(cat "$workdir/driver.err" "$workdir/driver.out")"
+result_file="$(ls "$workdir"/load_test_driver-bench_*.json)"
+read -r driver_rps driver_p99 driver_failed <<<"$(python3 - "$result_file" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["summary"]
+print(f'{s["achievedRate"]:.0f} {s["latencyMs"]["p99"]:.2f} {s["failed"]}')
+PY
+)"
+[[ "$driver_failed" == 0 ]] || log "warning: loaddriver saw $driver_failed failed requests"
+
+log "wrk: -t1 -c$connections -d${duration}s"
+wrk -t1 -c"$connections" -d"${duration}s" --latency "$url/" >"$workdir/wrk.out"
+wrk_rps="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$workdir/wrk.out")"
+wrk_p99="$(awk '$1 == "99%" {print $2}' "$workdir/wrk.out")"
+[[ -n "$wrk_rps" ]] || die "could not parse wrk output: $(cat "$workdir/wrk.out")"
+
+echo "loaddriver: ${driver_rps} req/s (p99 ${driver_p99} ms, ${connections} connections, 1 thread, ${duration}s)"
+echo "wrk:        ${wrk_rps} req/s (p99 ${wrk_p99}, ${connections} connections, 1 thread, ${duration}s)"
+python3 -c "import sys; print(f'ratio: {int(sys.argv[1]) / int(sys.argv[2]):.2f}')" "$driver_rps" "$wrk_rps"
