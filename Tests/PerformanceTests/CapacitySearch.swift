@@ -13,7 +13,8 @@ import Testing
 /// `PERF_CAPACITY_MAX` (default 60000), `PERF_CAPACITY_STEP_SECONDS` (default 10), `PERF_CAPACITY_USERS` (default 400).
 /// The summary is attached and written as `capacity_*.json` into the results directory (so `loaddriver report` shows
 /// it); each step's full result goes to `capacity-steps/` beneath it.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["PERF_CAPACITY"] == "1", "opt-in: set PERF_CAPACITY=1"))
+extension PerformanceSuite {
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["PERF_CAPACITY"] == "1", "opt-in: set PERF_CAPACITY=1"))
 struct CapacitySearch {
     static func number(_ key: String, _ fallback: Double) -> Double {
         ProcessInfo.processInfo.environment[key].flatMap(Double.init) ?? fallback
@@ -91,4 +92,5 @@ struct CapacitySearch {
         }
         return url + "\(endpoint.host):\(endpoint.port)/\(endpoint.database)"
     }
+}
 }

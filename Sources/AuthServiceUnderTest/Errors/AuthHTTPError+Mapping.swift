@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import RedisPool
 
 extension AuthHTTPError {
@@ -24,6 +25,10 @@ extension AuthHTTPError {
             return Self.isTransient(serverErrorPrefix: error.prefix) ? .unavailable(retryAfter: retryAfter) : .internalError
         case is NIOTooManyBytesError:
             return .payloadTooLarge(limit: maxBodyBytes)
+        case is HTTPParserError:
+            // The request body broke while being read (lying Content-Length, bad chunking, unknown transfer coding):
+            // the client's fault, not ours.
+            return .invalidRequest("Malformed HTTP request body.")
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .notFound

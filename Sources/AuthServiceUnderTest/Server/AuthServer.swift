@@ -61,6 +61,16 @@ public final class AuthServer: Service, Sendable {
         redis: (any AuthRedisClient)? = nil,
         logger: Logger
     ) async throws -> AuthServer {
+        try await start(configuration, redisClient: { pool in redis ?? pool }, logger: logger)
+    }
+
+    /// Like ``start(_:redis:logger:)``, with the client built from the server's own pool: a wrapper around the pool
+    /// (added latency, counting) keeps `/health/redis` reporting the pool that actually carries the I/O.
+    public static func start(
+        _ configuration: AuthServiceConfiguration,
+        redisClient makeClient: (RedisConnectionPool) -> any AuthRedisClient,
+        logger: Logger
+    ) async throws -> AuthServer {
         try configuration.validate()
         for warning in configuration.warnings { logger.warning("\(warning)") }
         let endpoint = try RedisEndpoint(url: configuration.redisURL)
@@ -74,7 +84,7 @@ public final class AuthServer: Service, Sendable {
             eventLoopGroup: eventLoopGroup,
             logger: logger
         )
-        let client: any AuthRedisClient = redis ?? pool
+        let client: any AuthRedisClient = makeClient(pool)
         let metrics = AuthHTTPMetrics(
             routePaths: AuthRoutes.paths,
             registry: configuration.prometheusRegistry ?? PrometheusCollectorRegistry()

@@ -14,9 +14,17 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         public var achievedRateDrop: Double
         /// Also compare each endpoint's p99 shared by both runs. Default true.
         public var perEndpoint: Bool
+        /// The median (p50) may grow by this fraction... Default 1.0 (2x). The median is the steadiest latency figure on
+        /// a shared machine, so it carries the tightest absolute slack and catches a constant added delay.
+        public var medianGrowth: Double
+        /// ...plus this absolute slack in ms. Default 1 ms.
+        public var medianSlackMs: Double
 
         public init(latencyGrowth: Double = 0.5, latencySlackMs: Double = 2, failureRateIncreasePoints: Double = 0.1,
-                    achievedRateDrop: Double = 0.05, perEndpoint: Bool = true) {
+                    achievedRateDrop: Double = 0.05, perEndpoint: Bool = true, medianGrowth: Double = 1.0,
+                    medianSlackMs: Double = 1) {
+            self.medianGrowth = medianGrowth
+            self.medianSlackMs = medianSlackMs
             self.latencyGrowth = latencyGrowth
             self.latencySlackMs = latencySlackMs
             self.failureRateIncreasePoints = failureRateIncreasePoints
@@ -64,6 +72,9 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         func latency(_ name: String, _ b: Double, _ c: Double) {
             higherWorse(name, b, c, allowed: b * (1 + tolerances.latencyGrowth) + tolerances.latencySlackMs)
         }
+        higherWorse(
+            "p50Ms", baseline.summary.latencyMs.p50, current.summary.latencyMs.p50,
+            allowed: baseline.summary.latencyMs.p50 * (1 + tolerances.medianGrowth) + tolerances.medianSlackMs)
         latency("p95Ms", baseline.summary.latencyMs.p95, current.summary.latencyMs.p95)
         latency("p99Ms", baseline.summary.latencyMs.p99, current.summary.latencyMs.p99)
         higherWorse(

@@ -25,12 +25,15 @@ public enum InjectedRegression: String, Sendable, CaseIterable {
         }
     }
 
-    /// The client the service uses for its Redis I/O under this regression; `nil` keeps the server's own pool.
-    public func client(endpoint: RedisEndpoint, eventLoopGroup: any EventLoopGroup, logger: Logger) -> (any AuthRedisClient)? {
+    /// The client the service uses for its Redis I/O under this regression, built from the server's own pool.
+    public func client(
+        pool: RedisConnectionPool, endpoint: RedisEndpoint, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) -> any AuthRedisClient {
         switch self {
-        case .poolMaximum4: nil
-        case .connectionPerRequest: ConnectionPerRequestClient(endpoint: endpoint, eventLoopGroup: eventLoopGroup, logger: logger)
-        case .redisDelay2ms: nil
+        case .poolMaximum4: pool
+        case .connectionPerRequest:
+            ConnectionPerRequestClient(endpoint: endpoint, eventLoopGroup: eventLoopGroup, logger: logger)
+        case .redisDelay2ms: DelayedRedisClient(base: pool, delay: .milliseconds(2))
         }
     }
 }

@@ -20,6 +20,9 @@ public struct PerformanceScenario: Sendable {
     public var comparesWithBaseline: Bool
     /// Scale the duration by `PERF_DURATION_SCALE`. Default `true`; count-bounded scenarios ignore it.
     public var scalesDuration: Bool
+    /// Check the Redis-counter gates (commands per request, connections opened). Default `true`; fault scenarios that
+    /// restart Redis or kill its connections turn them off (the leaked-lease gate always applies).
+    public var checksRedisCounters: Bool
 
     public init(
         _ scenario: Scenario,
@@ -27,7 +30,8 @@ public struct PerformanceScenario: Sendable {
         redisCommandsPerEndpoint: [String: Int] = PerformanceScenario.authRedisCommands,
         commandsPerRequestTolerance: Double = 0.01,
         comparesWithBaseline: Bool = true,
-        scalesDuration: Bool = true
+        scalesDuration: Bool = true,
+        checksRedisCounters: Bool = true
     ) {
         self.scenario = scenario
         self.server = server
@@ -35,6 +39,7 @@ public struct PerformanceScenario: Sendable {
         self.commandsPerRequestTolerance = commandsPerRequestTolerance
         self.comparesWithBaseline = comparesWithBaseline
         self.scalesDuration = scalesDuration
+        self.checksRedisCounters = checksRedisCounters
     }
 
     public var name: String { scenario.name }

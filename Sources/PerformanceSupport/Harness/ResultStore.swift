@@ -13,6 +13,12 @@ public enum ResultStore {
 
 /// The regression gate's reference results: `Baselines/<scenario>.json`, refreshed by `scripts/perf --update-baselines`.
 public enum BaselineStore {
+    /// The gate's tolerances on a shared, noisy machine: the median is held tight (2x + 1 ms), the tail loosely
+    /// (p95/p99 3x + 5 ms), failures may not grow by more than 0.1 point, the achieved rate may not drop over 5%.
+    public static let gateTolerances = BaselineComparison.Tolerances(
+        latencyGrowth: 2.0, latencySlackMs: 5, failureRateIncreasePoints: 0.1, achievedRateDrop: 0.05,
+        perEndpoint: false, medianGrowth: 1.0, medianSlackMs: 1)
+
     public static func file(for scenario: String, in directory: URL) -> URL {
         directory.appendingPathComponent("\(scenario).json")
     }
@@ -37,7 +43,9 @@ public enum BaselineStore {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         let baseline = try JSONDecoder().decode(LoadTestResult.self, from: Data(contentsOf: url))
         run.baselineFile = url
-        let comparison = BaselineComparison(current: run.result, baseline: baseline)
-        run.regressions = comparison.regressions.map(\.description)
+        let comparison = BaselineComparison(current: run.result, baseline: baseline, tolerances: gateTolerances)
+        run.regressions = comparison.metrics.filter(\.regression).map { m in
+            "\(m.metric) \(String(format: "%.4g", m.baseline)) -> \(String(format: "%.4g", m.current)) (allowed \(m.higherIsWorse ? "<=" : ">=") \(String(format: "%.4g", m.allowed)))"
+        }
     }
 }

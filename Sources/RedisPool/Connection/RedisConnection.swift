@@ -91,8 +91,9 @@ public final class RedisConnection: Sendable {
         }
         if endpoint.database != 0 { commands.append(["SELECT", String(endpoint.database)]) }
         guard !commands.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
-        return sendPipeline(commands).flatMapThrowing { replies in
-            for (command, reply) in zip(commands, replies) {
+        let sent = commands
+        return sendPipeline(sent).flatMapThrowing { replies in
+            for (command, reply) in zip(sent, replies) {
                 if case .error(let message) = reply {
                     throw RedisConnectionError(.handshakeFailed, "\(command[0]) refused: \(message)")
                 }

@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// `minimumIdleConnections` and shuts the pool down gracefully when the service group does.
 public final class RedisConnectionPool: Service, Sendable {
     typealias Lease = PoolLease<RedisConnection>
-    typealias Waiter = UnsafeContinuation<Lease, any Error>
+    typealias Waiter = PoolWaiter<Lease>
     typealias Machine = PoolStateMachine<RedisConnection, Waiter>
 
     struct State: Sendable {
@@ -138,22 +138,23 @@ public final class RedisConnectionPool: Service, Sendable {
 
     /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
     ///
-    /// The lease ends on the connection's event loop the moment the reply arrives, not when the calling task resumes:
-    /// under load a task can wait milliseconds for a thread, and the connection should serve others meanwhile.
+    /// The command never waits for a thread while holding a connection: the lease ends on the connection's event loop
+    /// the moment the reply arrives, and a command queued for a connection is written by the event loop that releases
+    /// it (not by a task that would first have to be scheduled). A queued command leaves the queue by acquire timeout,
+    /// not by task cancellation.
     @discardableResult
     public func command(_ arguments: [String]) async throws -> RedisReply {
-        let lease = try await self.lease()
-        let future = lease.connection.send(arguments)
-        future.whenComplete { result in
-            if case .failure(let error) = result { self.countError(error) }
-            self.release(lease)
-        }
-        let reply = try await future.get()
+        let reply = try await cancellable { slot in self.withLease(slot: slot) { $0.send(arguments) } }
         if case .error(let message) = reply {
             commandErrors.wrappingIncrement(ordering: .relaxed)
             throw RedisServerError(message: message)
         }
         return reply
+    }
+
+    /// Sends one command on a pooled connection; error replies come back as `.error`.
+    public func send(_ arguments: [String]) -> EventLoopFuture<RedisReply> {
+        withLease { $0.send(arguments) }
     }
 
     /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
@@ -163,15 +164,88 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     /// Sends several commands in one write on one pooled connection; replies in order, error replies as `.error`.
-    /// As with `command`, the lease ends on the event loop when the last reply arrives.
+    /// Leased and released like `command`.
     public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
-        let lease = try await self.lease()
-        let future = lease.connection.sendPipeline(commands)
+        try await cancellable { slot in self.withLease(slot: slot) { $0.sendPipeline(commands) } }
+    }
+
+    /// Leases a connection, runs `operation` on it and releases it when the operation's future completes — on the
+    /// event loop, without a task hop. When no connection is free the operation is queued as a waiter and run by
+    /// whichever event loop releases a connection.
+    /// Awaits a queued operation; cancelling the task removes its waiter from the queue.
+    private func cancellable<T: Sendable>(_ start: (WaiterSlot) -> EventLoopFuture<T>) async throws -> T {
+        let slot = WaiterSlot()
+        return try await withTaskCancellationHandler {
+            try await start(slot).get()
+        } onCancel: {
+            if let id = slot.cancel() { self.cancelQueued(id) }
+        }
+    }
+
+    private func cancelQueued(_ id: PoolWaiterID) {
+        let waiter = state.withLockedValue { $0.machine.cancelWaiter(id) }
+        waiter?.resume(throwing: CancellationError())
+    }
+
+    private func withLease<T: Sendable>(
+        attempt: Int = 0,
+        slot: WaiterSlot? = nil,
+        _ operation: @escaping @Sendable (RedisConnection) -> EventLoopFuture<T>
+    ) -> EventLoopFuture<T> {
+        let now = NIODeadline.now()
+        let decision = state.withLockedValue { $0.machine.lease(now: now) }
+        switch decision {
+        case .leased(let lease):
+            return run(lease, attempt: attempt, operation)
+        case .failed(let error):
+            return eventLoopGroup.any().makeFailedFuture(error)
+        case .mustWait(let id):
+            let promise = eventLoopGroup.any().makePromise(of: T.self)
+            let recordsWait = configuration.recordsLeaseTimers
+            let waiter = PoolWaiter<Lease> { result in
+                switch result {
+                case .success(let lease):
+                    if recordsWait { self.publisher.waitTime.recordNanoseconds(lease.leasedAt.nanoseconds(since: now)) }
+                    self.run(lease, attempt: attempt, operation).cascade(to: promise)
+                case .failure(let error):
+                    promise.fail(error)
+                }
+            }
+            if let slot, !slot.set(id) {
+                promise.fail(CancellationError())
+                return promise.futureResult
+            }
+            let enqueued = state.withLockedValue { $0.machine.enqueue(id, waiter: waiter, enqueuedAt: now, now: .now()) }
+            switch enqueued {
+            case .leased(let lease): waiter.resume(returning: lease)
+            case .failed(let error): waiter.resume(throwing: error)
+            case .enqueued(let actions):
+                execute(actions)
+                // Cancelled between `set` and `enqueue`: the handler found nothing to remove, so remove it here.
+                if let slot, slot.isCancelled { cancelQueued(id) }
+            }
+            return promise.futureResult
+        }
+    }
+
+    private func run<T: Sendable>(
+        _ lease: Lease, attempt: Int, _ operation: @escaping @Sendable (RedisConnection) -> EventLoopFuture<T>
+    ) -> EventLoopFuture<T> {
+        // A connection may have closed before the pool processed its closeFuture: skip it (bounded).
+        if lease.connection.isClosed {
+            release(lease, closed: true)
+            guard attempt < configuration.maximumConnections else {
+                return lease.connection.eventLoop.makeFailedFuture(
+                    RedisPoolError(code: .redisUnavailable, message: "every leased connection was closed"))
+            }
+            return withLease(attempt: attempt + 1, operation)
+        }
+        let future = operation(lease.connection)
         future.whenComplete { result in
             if case .failure(let error) = result { self.countError(error) }
             self.release(lease)
         }
-        return try await future.get()
+        return future
     }
 
     @inline(__always)
@@ -197,12 +271,13 @@ public final class RedisConnectionPool: Service, Sendable {
 
     private func wait(_ id: PoolWaiterID, enqueuedAt: NIODeadline) async throws -> Lease {
         let lease = try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: Waiter) in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Lease, any Error>) in
                 // Checked under the lock: if the cancellation handler already ran it found no waiter to remove,
                 // so a cancelled task must not be queued.
+                let waiter = PoolWaiter<Lease> { continuation.resume(with: $0) }
                 let decision = state.withLockedValue { state -> Machine.EnqueueDecision? in
                     if Task.isCancelled { return nil }
-                    return state.machine.enqueue(id, waiter: continuation, enqueuedAt: enqueuedAt, now: .now())
+                    return state.machine.enqueue(id, waiter: waiter, enqueuedAt: enqueuedAt, now: .now())
                 }
                 switch decision {
                 case nil:
@@ -371,4 +446,33 @@ public final class RedisConnectionPool: Service, Sendable {
             logger.warning("shutdown deadline reached: closing leased redis connections", metadata: ["count": "\(count)"])
         }
     }
+}
+
+/// The waiter id of a queued operation, shared with its task's cancellation handler.
+final class WaiterSlot: Sendable {
+    private let state = NIOLockedValueBox<(id: PoolWaiterID?, cancelled: Bool)>((nil, false))
+    /// Records the id; `false` when the task was already cancelled (then it must not be queued).
+    func set(_ id: PoolWaiterID) -> Bool {
+        state.withLockedValue { state in
+            if state.cancelled { return false }
+            state.id = id
+            return true
+        }
+    }
+    /// Marks cancelled and returns the id to remove, if one was queued.
+    func cancel() -> PoolWaiterID? {
+        state.withLockedValue { state in
+            state.cancelled = true
+            return state.id
+        }
+    }
+    var isCancelled: Bool { state.withLockedValue { $0.cancelled } }
+}
+
+/// A queued lease request: a suspended task or a command to write as soon as a connection is handed over.
+struct PoolWaiter<Lease: Sendable>: Sendable {
+    let complete: @Sendable (Result<Lease, any Error>) -> Void
+    init(_ complete: @escaping @Sendable (Result<Lease, any Error>) -> Void) { self.complete = complete }
+    func resume(returning lease: Lease) { complete(.success(lease)) }
+    func resume(throwing error: any Error) { complete(.failure(error)) }
 }
