@@ -39,8 +39,11 @@ extension PerformanceSuite {
         @Test(.timeLimit(.minutes(3)))
         func redisRestart() async throws {
             let environment = try PerformanceEnvironment.current()
-            let spec = Self.baselineLoad("RedisRestart")
+            // Kill 10 s in (scaled), restart 3 s later, and keep at least 8 s of load after recovery.
             let scale = environment.durationScale
+            var restartSpec = Self.baselineLoad("RedisRestart", seconds: max(30 * scale, 10 * scale + 3 + 2 + 8))
+            restartSpec.scalesDuration = false
+            let spec = restartSpec
             let log = FaultLog()
             let acquireTimeout = spec.server.pool.acquireTimeout
             let run = try await ScenarioCheck.run(spec, environment: environment) { live in
