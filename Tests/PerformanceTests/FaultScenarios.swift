@@ -43,6 +43,10 @@ extension PerformanceSuite {
             let scale = environment.durationScale
             var restartSpec = Self.baselineLoad("RedisRestart", seconds: max(30 * scale, 10 * scale + 3 + 2 + 8))
             restartSpec.scalesDuration = false
+            // Sessions must survive the crash, as in production: append-only file, fsync on every write. (Without
+            // persistence every token is gone after the restart and every verify is a correct 401.)
+            restartSpec.redis = RedisServerProcess.Configuration(
+                extraArguments: ["--appendonly", "yes", "--appendfsync", "always"], allowExternal: false)
             let spec = restartSpec
             let log = FaultLog()
             let acquireTimeout = spec.server.pool.acquireTimeout

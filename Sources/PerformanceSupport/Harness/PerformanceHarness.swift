@@ -60,7 +60,7 @@ public enum PerformanceHarness {
         var serverConfiguration = spec.server
         environment.injectedRegression?.apply(to: &serverConfiguration)
 
-        let redisConfiguration = RedisServerProcess.Configuration()
+        let redisConfiguration = spec.redis
         return try await RedisServerProcess.withServer(redisConfiguration) { redis in
             serverConfiguration.redisURL = redisURL(redis.endpoint)
             let before = try await RedisInfo.read(redis.endpoint)

@@ -27,6 +27,8 @@ public struct PerformanceScenario: Sendable {
     /// the target rate). Its failures are still measured, printed and attached, but recorded as a known issue that
     /// does not fail the run. Default `nil`: every failure fails the test.
     public var knownShortfall: String?
+    /// How the scenario's redis-server is started. Default: no persistence (tests measure the service, not the disk).
+    public var redis: RedisServerProcess.Configuration
 
     public init(
         _ scenario: Scenario,
@@ -45,6 +47,7 @@ public struct PerformanceScenario: Sendable {
         self.scalesDuration = scalesDuration
         self.checksRedisCounters = checksRedisCounters
         self.knownShortfall = nil
+        self.redis = RedisServerProcess.Configuration()
     }
 
     public var name: String { scenario.name }
