@@ -40,7 +40,9 @@ struct DriverFaultTests {
     }
 
     @Test func cliExitsWithCode2AndAClearMessageWhenTheTargetIsDown() async throws {
-        let executable = Self.packageRoot.appendingPathComponent(".build-auth/debug/loaddriver")
+        // The CLI is built next to this test binary (same build directory and configuration).
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("loaddriver")
         try #require(FileManager.default.isExecutableFile(atPath: executable.path), "build it first: \(executable.path)")
         let port = try FreePort.loopback()
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("driver-fault-\(UUID().uuidString)")
