@@ -131,10 +131,16 @@ public final class AuthServer: Service, Sendable {
 
         // Started in order, shut down in reverse: the HTTP server drains first, then the pool closes.
         let serviceGroup = ServiceGroup(services: [pool, application], logger: logger)
+        // One worker: the server's tasks run on its event loop (see EventLoopTaskExecutor). More workers: Swift's
+        // global executor, so handlers spread over the cores.
+        let executor: EventLoopTaskExecutor? =
+            configuration.workers == 1 ? EventLoopTaskExecutor(eventLoopGroup.next()) : nil
         let runTask = Task<Void, any Error> {
             var failure: (any Error)?
             do {
-                try await serviceGroup.run()
+                try await withTaskExecutorPreference(executor) {
+                    try await serviceGroup.run()
+                }
             } catch {
                 failure = error
             }
