@@ -76,12 +76,15 @@ public final class AuthServer: Service, Sendable {
         let endpoint = try RedisEndpoint(url: configuration.redisURL)
 
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.workers)
+        // Redis I/O on its own thread: under overload the HTTP loop is saturated with requests, and replies from Redis
+        // (which free connections for the next waiter) must not queue behind them.
+        let redisEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let hashPool = NIOThreadPool(numberOfThreads: configuration.hashThreads)
         hashPool.start()
         let pool = RedisConnectionPool(
             configuration: configuration.pool,
             endpoint: endpoint,
-            eventLoopGroup: eventLoopGroup,
+            eventLoopGroup: redisEventLoopGroup,
             logger: logger
         )
         let client: any AuthRedisClient = makeClient(pool)
@@ -146,6 +149,7 @@ public final class AuthServer: Service, Sendable {
             }
             try? await hashPool.shutdownGracefully()
             try? await eventLoopGroup.shutdownGracefully()
+            try? await redisEventLoopGroup.shutdownGracefully()
             await listening.fail(failure.map(Self.startupError) ?? AuthStartupError(.listenFailed, "server stopped before listening"))
             if let failure { throw failure }
         }

@@ -105,14 +105,19 @@ extension LoadTestResult {
             histograms[name + ".serviceTime"] = endpointService[i]
         }
 
-        // Pool: the sample of each second, initial/final/peak.
+        // Pool: the sample of each second, initial/final/peak. Like every statistic, the peak excludes warm-up (the
+        // pool grows from its idle minimum there); with no sample inside the measured window, it covers them all.
         var secondPool: [Int: [String: Double]] = [:]
-        var peak: [String: Double] = [:]
+        var peak: [String: Double] = [:], peakAll: [String: Double] = [:]
         for s in poolSamples {
             let second = Int((s.at - timeline.loadStart) / 1_000_000_000)
             if second >= 0 { secondPool[second] = s.fields }
-            for (k, v) in s.fields { peak[k] = max(peak[k] ?? v, v) }
+            for (k, v) in s.fields { peakAll[k] = max(peakAll[k] ?? v, v) }
+            if s.at >= timeline.measureStart {
+                for (k, v) in s.fields { peak[k] = max(peak[k] ?? v, v) }
+            }
         }
+        if peak.isEmpty { peak = peakAll }
         var pool: PoolReport? = nil
         if let initial = initialPool ?? poolSamples.first {
             pool = PoolReport(

@@ -216,7 +216,9 @@ public struct PoolReport: Codable, Sendable, Equatable {
     public var initial: [String: Double]
     /// Last sample.
     public var final: [String: Double]
-    /// Per-field maximum over all samples taken during the load phase (measured window and warm-up).
+    /// Per-field maximum over the samples taken in the measured window (warm-up excluded, like every statistic and
+    /// threshold); over all samples when none fell in the window. The per-second samples, warm-up included, are in
+    /// the time series.
     public var peak: [String: Double]
     /// Number of successful polls.
     public var samples: Int
