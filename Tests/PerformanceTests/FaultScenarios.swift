@@ -105,8 +105,8 @@ extension PerformanceSuite {
             let environment = try PerformanceEnvironment.current()
             var spec = Self.baselineLoad("ConnectionKill")
             spec.scenario.thresholds = ["failureRate < 0.1%"]
-            // Measured 0.045%-0.147% across runs: requests in flight on a killed connection fail (issue 7 open).
-            spec.knownShortfall = "known shortfall (issue 7 open): in-flight requests on killed connections fail; measured 0.045%-0.147%, limit 0.1%"
+            // Reads in flight on a killed connection are retried on another (pool `connectionLossRetries`); writes
+            // (refresh's MULTI/EXEC, register's SET NX) are not, as they may already have run.
             let kills = Mutex(0)
             let total = spec.scenario.rampUpSeconds + 2 + (spec.scenario.durationSeconds ?? 30) * environment.durationScale
             let run = try await ScenarioCheck.run(spec, environment: environment) { live in

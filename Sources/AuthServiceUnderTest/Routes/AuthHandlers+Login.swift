@@ -19,13 +19,13 @@ extension AuthHandlers {
 
         let userKey = self.keys.user(credentials.username)
         let failKey = self.keys.failures(credentials.username)
-        guard case .array(let values) = try await self.redis.command(["MGET", userKey, failKey]).throwingError(),
+        guard case .array(let values) = try await self.redis.command(["MGET", userKey, failKey], idempotent: true).throwingError(),
             values.count == 2
         else { throw AuthHTTPError.internalError }
         let failures = values[1].int ?? 0
 
         if failures >= Int64(self.maxFailedAttempts) {
-            let remaining = try await self.redis.command(["PTTL", failKey]).throwingError().int ?? -1
+            let remaining = try await self.redis.command(["PTTL", failKey], idempotent: true).throwingError().int ?? -1
             let retryAfter = remaining > 0 ? Int((remaining + 999) / 1000) : self.rateLimitWindowSeconds
             self.logger.debug("login locked out", metadata: ["user": "\(credentials.username)"])
             throw AuthHTTPError.tooManyAttempts(retryAfter: max(1, retryAfter))
@@ -68,7 +68,7 @@ extension AuthHandlers {
             guard replies.count == 2 else { throw AuthHTTPError.internalError }
             for reply in replies { _ = try reply.throwingError() }
         } else {
-            _ = try await self.redis.command(set).throwingError()
+            _ = try await self.redis.command(set, idempotent: true).throwingError()
         }
         self.logger.debug("login succeeded", metadata: ["user": "\(credentials.username)"])
         return JSONResponses.token(token, expiresIn: self.expiresInSeconds)

@@ -57,7 +57,7 @@ package struct AuthHandlers: Sendable {
         guard let token = AuthToken.bearerToken(fromAuthorization: request.headers[.authorization]) else {
             throw AuthHTTPError.invalidToken
         }
-        switch try await self.redis.command(["GET", self.keys.token(token)]) {
+        switch try await self.redis.command(["GET", self.keys.token(token)], idempotent: true) {
         case .bulkString(let username):
             return JSONResponses.user(username)
         case .null:
@@ -88,7 +88,7 @@ package struct AuthHandlers: Sendable {
         }
         let oldKey = self.keys.token(token)
         let username: [UInt8]
-        switch try await self.redis.command(["GET", oldKey]).throwingError() {
+        switch try await self.redis.command(["GET", oldKey], idempotent: true).throwingError() {
         case .bulkString(let bytes): username = bytes
         case .null: throw AuthHTTPError.invalidToken
         default: throw AuthHTTPError.internalError

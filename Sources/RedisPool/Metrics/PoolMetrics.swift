@@ -51,6 +51,8 @@ public struct PoolMetrics: Codable, Sendable, Equatable {
     public var commandErrors: Int
     /// Commands that timed out (`commandTimeout`).
     public var commandTimeouts: Int
+    /// Idempotent commands retried on another connection after theirs closed before the reply.
+    public var connectionLossRetries: Int
     /// Whether the circuit breaker is open.
     public var circuitOpen: Bool
     /// Time from asking for a connection to getting it (immediate leases count as 0).
@@ -62,7 +64,8 @@ public struct PoolMetrics: Codable, Sendable, Equatable {
         maximumConnections: Int = 0, totalConnections: Int = 0, inUse: Int = 0, idle: Int = 0, waiters: Int = 0,
         utilization: Double = 0, peakInUse: Int = 0, peakWaiters: Int = 0, leases: Int = 0, acquireTimeouts: Int = 0,
         waitersRejected: Int = 0, unavailableRejections: Int = 0, connectionsCreated: Int = 0, connectionsClosed: Int = 0,
-        connectionFailures: Int = 0, commandErrors: Int = 0, commandTimeouts: Int = 0, circuitOpen: Bool = false,
+        connectionFailures: Int = 0, commandErrors: Int = 0, commandTimeouts: Int = 0, connectionLossRetries: Int = 0,
+        circuitOpen: Bool = false,
         acquireWaitMs: Percentiles = .init(), leaseHoldMs: Percentiles = .init()
     ) {
         self.maximumConnections = maximumConnections
@@ -82,6 +85,7 @@ public struct PoolMetrics: Codable, Sendable, Equatable {
         self.connectionFailures = connectionFailures
         self.commandErrors = commandErrors
         self.commandTimeouts = commandTimeouts
+        self.connectionLossRetries = connectionLossRetries
         self.circuitOpen = circuitOpen
         self.acquireWaitMs = acquireWaitMs
         self.leaseHoldMs = leaseHoldMs

@@ -46,6 +46,12 @@ extension RedisConnectionPool {
         /// How long graceful shutdown (ServiceLifecycle, or `shutdown()`) waits for leases to come back before closing
         /// their connections. Default `5 s`.
         public var shutdownGracePeriod: Duration
+        /// How many times a command the caller marks idempotent (``RedisConnectionPool/command(_:idempotent:)``) is
+        /// retried on another connection when its connection closed before the reply (`.connectionClosed`: `CLIENT
+        /// KILL`, a reset, a Redis restart). Never after a command timeout, never for commands not marked idempotent.
+        /// Default `2`: after `CLIENT KILL TYPE normal` every idle connection is dead, and the first retry may pick one
+        /// whose close the pool has not seen yet.
+        public var connectionLossRetries: Int
 
         /// Reconnect backoff: `initial × multiplierⁿ⁻¹`, capped at `maximum`, then scaled by a random factor in
         /// `1 ± jitter`.
@@ -100,7 +106,8 @@ extension RedisConnectionPool {
             metricsPublishInterval: Duration = .seconds(1),
             recordsLeaseTimers: Bool = true,
             poolName: String = "redis",
-            shutdownGracePeriod: Duration = .seconds(5)
+            shutdownGracePeriod: Duration = .seconds(5),
+            connectionLossRetries: Int = 2
         ) {
             self.maximumConnections = max(1, maximumConnections)
             self.minimumIdleConnections = min(max(0, minimumIdleConnections), self.maximumConnections)
@@ -119,6 +126,7 @@ extension RedisConnectionPool {
             self.recordsLeaseTimers = recordsLeaseTimers
             self.poolName = poolName
             self.shutdownGracePeriod = shutdownGracePeriod
+            self.connectionLossRetries = max(0, connectionLossRetries)
         }
     }
 }

@@ -33,6 +33,7 @@ public final class RedisConnectionPool: Service, Sendable {
     let logger: Logger
     private let state: NIOLockedValueBox<State>
     private let commandErrors = ManagedAtomic<Int>(0)
+    private let connectionLossRetries = ManagedAtomic<Int>(0)
     private let commandTimeouts = ManagedAtomic<Int>(0)
     private let publisher: PoolMetricsPublisher
     private let ticksPerPublish: Int
@@ -144,7 +145,25 @@ public final class RedisConnectionPool: Service, Sendable {
     /// not by task cancellation.
     @discardableResult
     public func command(_ arguments: [String]) async throws -> RedisReply {
-        let reply = try await cancellable { slot in self.withLease(slot: slot) { $0.send(arguments) } }
+        try await command(arguments, idempotent: false)
+    }
+
+    /// Like ``command(_:)``; an `idempotent` command (a read such as `GET`, or a write that may safely run twice) is
+    /// retried on another connection, up to `connectionLossRetries` times, when its connection closed before the
+    /// reply arrived. Each retry is counted in ``PoolMetrics/connectionLossRetries``.
+    @discardableResult
+    public func command(_ arguments: [String], idempotent: Bool) async throws -> RedisReply {
+        var retries = idempotent ? configuration.connectionLossRetries : 0
+        let reply: RedisReply
+        while true {
+            do {
+                reply = try await cancellable { slot in self.withLease(slot: slot) { $0.send(arguments) } }
+                break
+            } catch let error as RedisConnectionError where error.code == .connectionClosed && retries > 0 {
+                retries -= 1
+                connectionLossRetries.wrappingIncrement(ordering: .relaxed)
+            }
+        }
         if case .error(let message) = reply {
             commandErrors.wrappingIncrement(ordering: .relaxed)
             throw RedisServerError(message: message)
@@ -334,7 +353,9 @@ public final class RedisConnectionPool: Service, Sendable {
     public func metrics() -> PoolMetrics {
         let errors = commandErrors.load(ordering: .relaxed)
         let timeouts = commandTimeouts.load(ordering: .relaxed)
-        return state.withLockedValue { $0.machine.metrics(commandErrors: errors, commandTimeouts: timeouts) }
+        var metrics = state.withLockedValue { $0.machine.metrics(commandErrors: errors, commandTimeouts: timeouts) }
+        metrics.connectionLossRetries = connectionLossRetries.load(ordering: .relaxed)
+        return metrics
     }
 
     // MARK: Runner

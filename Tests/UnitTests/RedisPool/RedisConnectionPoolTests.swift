@@ -307,6 +307,39 @@ struct RedisConnectionPoolTests {
         }
     }
 
+    /// A command blocked in Redis (`BLPOP`) when its connection is killed: retried once on another connection when
+    /// marked idempotent; failed with `.connectionClosed` when not.
+    @Test(arguments: [true, false])
+    func idempotentCommandsAreRetriedOnConnectionLoss(idempotent: Bool) async throws {
+        try await RedisServerProcess.withServer { redis in
+            let configuration = RedisConnectionPool.Configuration(
+                maximumConnections: 2, minimumIdleConnections: 2, commandTimeout: .seconds(3))
+            try await Self.withPool(redis, configuration) { pool in
+                let admin = try await Self.adminConnection(redis)
+                defer { admin.close() }
+                let blocked = Task { try await pool.command(["BLPOP", "pool-test:empty", "0.3"], idempotent: idempotent) }
+                var blockedClient: Substring?
+                _ = try await Self.eventually {
+                    let list = try await admin.command(["CLIENT", "LIST", "TYPE", "normal"]).string ?? ""
+                    blockedClient = list.split(separator: "\n").first { $0.contains("cmd=blpop") }
+                    return blockedClient != nil
+                }
+                // `id=N addr=...`: kill exactly the connection BLPOP is blocked on.
+                let id = try #require(blockedClient?.split(separator: " ").first?.dropFirst(3), "BLPOP never reached Redis")
+                #expect(try await admin.command(["CLIENT", "KILL", "ID", String(id)]) == .integer(1))
+                if idempotent {
+                    let reply = try await blocked.value
+                    #expect(reply == .null, "the retried BLPOP times out in Redis and answers nil, got \(reply)")
+                    #expect(pool.metrics().connectionLossRetries == 1)
+                } else {
+                    await #expect(throws: RedisConnectionError.self) { try await blocked.value }
+                    #expect(pool.metrics().connectionLossRetries == 0)
+                }
+                #expect(try await Self.eventually { pool.metrics().inUse == 0 })
+            }
+        }
+    }
+
     @Test func redisRestartFailsFastWhileDownAndServesWithinTwoSeconds() async throws {
         try await RedisServerProcess.withServer(.init(allowExternal: false)) { redis in
             let configuration = RedisConnectionPool.Configuration(
