@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 "RedisPool",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // PBKDF2 (KDF.Insecure.PBKDF2, BoringSSL-backed); the product is named _CryptoExtras in 3.x and 4.x.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

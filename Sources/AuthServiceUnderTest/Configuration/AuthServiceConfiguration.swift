@@ -10,9 +10,9 @@ public struct AuthServiceConfiguration: Sendable {
     /// TCP port to bind. Default `8002`; `0` binds an ephemeral port (read it back from ``AuthServer/port``).
     /// Env `AUTH_PORT`.
     public var port: Int = 8002
-    /// Event-loop threads serving HTTP ("workers"). Default `1`, as in the seed deployment. With one worker the
-    /// request handlers run on that thread too (no executor hop per request); with more they run on Swift's global
-    /// executor. The pool's Redis I/O always runs on its own event-loop thread. Env `AUTH_WORKERS`.
+    /// Event-loop threads serving HTTP ("workers"). Default `1`, as in the seed deployment. A connection's request
+    /// handlers run on its event loop (no executor hop per request). The pool's Redis I/O runs on its own event-loop
+    /// thread. Env `AUTH_WORKERS`.
     public var workers: Int = 1
     /// Listen backlog. Default `4096` (the machine's `net.core.somaxconn`) so 2,000 simultaneous users can connect.
     /// Values below 4096 are accepted but logged as a warning at start. Env `AUTH_BACKLOG`.

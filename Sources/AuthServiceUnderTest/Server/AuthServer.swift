@@ -109,6 +109,7 @@ public final class AuthServer: Service, Sendable {
         let listening = ListeningSignal()
         var application = Application(
             router: router,
+            server: .eventLoopAffineHTTP1(eventLoopGroup),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName,
@@ -134,16 +135,10 @@ public final class AuthServer: Service, Sendable {
 
         // Started in order, shut down in reverse: the HTTP server drains first, then the pool closes.
         let serviceGroup = ServiceGroup(services: [pool, application], logger: logger)
-        // One worker: the server's tasks run on its event loop (see EventLoopTaskExecutor). More workers: Swift's
-        // global executor, so handlers spread over the cores.
-        let executor: EventLoopTaskExecutor? =
-            configuration.workers == 1 ? EventLoopTaskExecutor(eventLoopGroup.next()) : nil
         let runTask = Task<Void, any Error> {
             var failure: (any Error)?
             do {
-                try await withTaskExecutorPreference(executor) {
-                    try await serviceGroup.run()
-                }
+                try await serviceGroup.run()
             } catch {
                 failure = error
             }

@@ -1,11 +1,7 @@
 import NIOCore
 
-/// A Swift `TaskExecutor` that runs jobs on one NIO event loop.
-///
-/// With one worker, the server runs its whole task tree (Hummingbird's per-connection tasks and the request handlers
-/// they call) with this executor as preference: a request is parsed, handled and answered on the same thread, with no
-/// hop to Swift's global executor and back; only the Redis round trip crosses to the pool's own I/O thread. Nothing
-/// blocking runs there: Redis I/O is non-blocking, and PBKDF2 runs on its own thread pool.
+/// A Swift `TaskExecutor` that runs jobs on one NIO event loop: HTTP connections prefer their channel's loop (see
+/// ``EventLoopAffineChildChannel``). Nothing blocking may run there; PBKDF2 has its own thread pool.
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 
