@@ -35,6 +35,8 @@ extension AuthServiceConfiguration {
         if let value = reader.string("AUTH_HOST") { configuration.host = value }
         if let value = try reader.int("AUTH_PORT") { configuration.port = value }
         if let value = try reader.int("AUTH_WORKERS") { configuration.workers = value }
+        if let value = try reader.bool("AUTH_HANDLERS_ON_EVENT_LOOP") { configuration.handlersOnEventLoop = value }
+        if let value = try reader.bool("AUTH_DEDICATED_REDIS_LOOP") { configuration.dedicatedRedisEventLoop = value }
         if let value = try reader.int("AUTH_BACKLOG") { configuration.backlog = value }
         if let value = reader.string("REDIS_URL") { configuration.redisURL = value }
         if let value = reader.string("AUTH_ENVIRONMENT") { configuration.environment = value }

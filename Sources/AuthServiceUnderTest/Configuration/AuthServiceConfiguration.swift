@@ -10,10 +10,17 @@ public struct AuthServiceConfiguration: Sendable {
     /// TCP port to bind. Default `8002`; `0` binds an ephemeral port (read it back from ``AuthServer/port``).
     /// Env `AUTH_PORT`.
     public var port: Int = 8002
-    /// Event-loop threads serving HTTP ("workers"). Default `1`, as in the seed deployment. A connection's request
-    /// handlers run on its event loop (no executor hop per request). The pool's Redis I/O runs on its own event-loop
-    /// thread. Env `AUTH_WORKERS`.
+    /// Event-loop threads serving HTTP and, by default, the pool's Redis I/O ("workers"). Default `1`, as in the seed
+    /// deployment. Env `AUTH_WORKERS`.
     public var workers: Int = 1
+    /// Run each connection's request handlers on its own event loop (no executor hop per request) instead of on
+    /// Swift's global executor. Default `false`: on the 2-core reference machine, handlers on the loop cap the server
+    /// at `workers` cores, and with one worker Baseline (5,000 req/s) failed its p95 and pool thresholds in every
+    /// interleaved run while the default passed (see README). Env `AUTH_HANDLERS_ON_EVENT_LOOP`.
+    public var handlersOnEventLoop: Bool = false
+    /// Run the pool's Redis I/O on a dedicated event-loop thread instead of the workers' loops. Default `false`.
+    /// Env `AUTH_DEDICATED_REDIS_LOOP`.
+    public var dedicatedRedisEventLoop: Bool = false
     /// Listen backlog. Default `4096` (the machine's `net.core.somaxconn`) so 2,000 simultaneous users can connect.
     /// Values below 4096 are accepted but logged as a warning at start. Env `AUTH_BACKLOG`.
     public var backlog: Int = 4096

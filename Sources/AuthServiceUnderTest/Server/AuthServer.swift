@@ -76,9 +76,8 @@ public final class AuthServer: Service, Sendable {
         let endpoint = try RedisEndpoint(url: configuration.redisURL)
 
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.workers)
-        // Redis I/O on its own thread: under overload the HTTP loop is saturated with requests, and replies from Redis
-        // (which free connections for the next waiter) must not queue behind them.
-        let redisEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let redisEventLoopGroup =
+            configuration.dedicatedRedisEventLoop ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : eventLoopGroup
         let hashPool = NIOThreadPool(numberOfThreads: configuration.hashThreads)
         hashPool.start()
         let pool = RedisConnectionPool(
@@ -109,7 +108,7 @@ public final class AuthServer: Service, Sendable {
         let listening = ListeningSignal()
         var application = Application(
             router: router,
-            server: .eventLoopAffineHTTP1(eventLoopGroup),
+            server: configuration.handlersOnEventLoop ? .eventLoopAffineHTTP1(eventLoopGroup) : .http1(),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName,
@@ -144,7 +143,7 @@ public final class AuthServer: Service, Sendable {
             }
             try? await hashPool.shutdownGracefully()
             try? await eventLoopGroup.shutdownGracefully()
-            try? await redisEventLoopGroup.shutdownGracefully()
+            if configuration.dedicatedRedisEventLoop { try? await redisEventLoopGroup.shutdownGracefully() }
             await listening.fail(failure.map(Self.startupError) ?? AuthStartupError(.listenFailed, "server stopped before listening"))
             if let failure { throw failure }
         }
