@@ -64,6 +64,33 @@ struct AuthServerEndpointTests {
         }
     }
 
+    /// The opt-in thread layouts serve the same API: handlers on the connection's event loop (one and two workers),
+    /// the pool's I/O on its own loop; 50 concurrent verifies, then a prompt graceful shutdown.
+    @Test(arguments: [(1, true, true), (2, true, false), (1, false, true)])
+    func eventLoopKnobsServeTheSameAPI(workers: Int, handlersOnEventLoop: Bool, dedicatedRedisEventLoop: Bool) async throws {
+        try await AuthServerHarness.withServer(configure: {
+            $0.workers = workers
+            $0.handlersOnEventLoop = handlersOnEventLoop
+            $0.dedicatedRedisEventLoop = dedicatedRedisEventLoop
+        }) { server, _ in
+            let port = server.port
+            let token = try await AuthServerHarness.registerAndLogin(port: port, "knobs")
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        try await HTTP.request(
+                            port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer \(token)")]
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 50 && statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            #expect(try await HTTP.request(port: port, "GET", "/health").status == 200)
+            #expect(server.pool.metrics().inUse == 0)
+        }
+    }
+
     @Test func loginAndVerify() async throws {
         try await AuthServerHarness.withServer { server, _ in
             let port = server.port
