@@ -3,12 +3,13 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// With `handlersOnEventLoop`: wraps Hummingbird's HTTP/1.1 child channel so that each connection's task — the loop that reads its requests, the
-/// router, the handlers — runs with the connection's own event loop as task-executor preference.
+/// With `handlersOnEventLoop`: wraps Hummingbird's HTTP/1.1 child channel so that each connection's task — the loop
+/// that reads its requests, the router, the handlers — runs with the connection's own event loop as task-executor
+/// preference.
 ///
-/// A request is then parsed, handled and answered on one thread, with no hop to Swift's global executor and back;
-/// the Redis round trip crosses threads only with `dedicatedRedisEventLoop`. With several workers, connections spread over their
-/// event loops and so do their handlers.
+/// A request is then parsed, handled and answered on one thread, with no hop to Swift's global executor and back; the
+/// Redis round trip crosses threads only with `dedicatedRedisEventLoop`. With several workers, connections spread over
+/// their event loops and so do their handlers.
 struct EventLoopAffineChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
 

@@ -71,6 +71,12 @@ struct DelayedRedisClient: AuthRedisClient {
         return try await base.command(arguments)
     }
 
+    /// Forwarded, so the injected run differs from a clean one by the delay only (reads keep their retries).
+    func command(_ arguments: [String], idempotent: Bool) async throws -> RedisReply {
+        try await Task.sleep(for: delay)
+        return try await base.command(arguments, idempotent: idempotent)
+    }
+
     func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
         try await Task.sleep(for: delay)
         return try await base.pipeline(commands)
