@@ -27,9 +27,12 @@ public struct PoolMetrics: Codable, Sendable, Equatable {
     public var idle: Int
     /// Callers waiting for a connection.
     public var waiters: Int
-    /// `inUse / maximumConnections`, 0...1.
+    /// Fraction of the pool's capacity leased during the last whole second, 0...1: the time-weighted mean of
+    /// `inUse / maximumConnections` over one-second windows (before the first second has passed, the mean so far).
+    /// `inUse` is the instantaneous count; this is the figure thresholds such as `pool.utilization < 50%` gate on,
+    /// because one instantaneous read per second samples a random instant, not the load.
     public var utilization: Double
-    /// Highest `inUse` seen.
+    /// Highest instantaneous `inUse` seen.
     public var peakInUse: Int
     /// Highest `waiters` seen.
     public var peakWaiters: Int

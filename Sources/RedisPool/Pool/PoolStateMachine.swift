@@ -127,6 +127,8 @@ package struct PoolStateMachine<Connection, Waiter> {
 
     var connectingCount = 0
     var leasedCount = 0
+    /// Time-weighted `leasedCount` over one-second windows: the source of `PoolMetrics.utilization`.
+    var leasedTime = TimeWeightedLevel()
     var pingingCount = 0
     var closingCount = 0
 
@@ -243,6 +245,7 @@ package struct PoolStateMachine<Connection, Waiter> {
     @inline(__always)
     private mutating func leaseBookkeeping(id: PoolConnectionID, connection: Connection, now: NIODeadline, waitNanoseconds: Int64) -> Lease {
         leasedCount += 1
+        leasedTime.set(leasedCount, at: now)
         if leasedCount > statistics.peakInUse { statistics.peakInUse = leasedCount }
         statistics.leases += 1
         statistics.recordAcquireWait(nanoseconds: waitNanoseconds)
@@ -290,6 +293,7 @@ package struct PoolStateMachine<Connection, Waiter> {
             return .none
         }
         leasedCount -= 1
+        leasedTime.set(leasedCount, at: now)
         if connectionClosed || !isRunning {
             slots[id]!.state = .closing
             closingCount += 1
@@ -368,6 +372,7 @@ package struct PoolStateMachine<Connection, Waiter> {
             if let index = idleStack.lastIndex(of: id) { idleStack.remove(at: index) }
         case .leased:
             leasedCount -= 1
+            leasedTime.set(leasedCount, at: now)
         case .pinging:
             pingingCount -= 1
         case .closing:
@@ -409,7 +414,7 @@ package struct PoolStateMachine<Connection, Waiter> {
         case .shutDown:
             return actions
         case .shuttingDown(let deadline):
-            if now >= deadline { forceCloseForShutdown(into: &actions) }
+            if now >= deadline { forceCloseForShutdown(now: now, into: &actions) }
             finishShutdownIfDone(into: &actions)
             return actions
         case .running:
@@ -544,17 +549,18 @@ package struct PoolStateMachine<Connection, Waiter> {
             actions.close.append(slots[id]!.connection!)
         }
         idleStack.removeAll()
-        if now >= deadline { forceCloseForShutdown(into: &actions) }
+        if now >= deadline { forceCloseForShutdown(now: now, into: &actions) }
         finishShutdownIfDone(into: &actions)
         return actions
     }
 
-    private mutating func forceCloseForShutdown(into actions: inout Actions) {
+    private mutating func forceCloseForShutdown(now: NIODeadline, into actions: inout Actions) {
         var forced = 0
         for (id, slot) in slots {
             if case .leased = slot.state, let connection = slot.connection {
                 slots[id]!.state = .closing
                 leasedCount -= 1
+                leasedTime.set(leasedCount, at: now)
                 closingCount += 1
                 forced += 1
                 actions.close.append(connection)
@@ -571,14 +577,15 @@ package struct PoolStateMachine<Connection, Waiter> {
 
     // MARK: Metrics
 
-    package func metrics(commandErrors: Int = 0, commandTimeouts: Int = 0) -> PoolMetrics {
+    /// A snapshot at `now` (the time only matters for `utilization`, a mean over the last whole second).
+    package func metrics(now: NIODeadline, commandErrors: Int = 0, commandTimeouts: Int = 0) -> PoolMetrics {
         PoolMetrics(
             maximumConnections: maximumConnections,
             totalConnections: slots.count,
             inUse: leasedCount,
             idle: idleStack.count,
             waiters: waiters.count,
-            utilization: Double(leasedCount) / Double(maximumConnections),
+            utilization: leasedTime.mean(at: now) / Double(maximumConnections),
             peakInUse: statistics.peakInUse,
             peakWaiters: statistics.peakWaiters,
             leases: statistics.leases,

@@ -353,7 +353,7 @@ public final class RedisConnectionPool: Service, Sendable {
     public func metrics() -> PoolMetrics {
         let errors = commandErrors.load(ordering: .relaxed)
         let timeouts = commandTimeouts.load(ordering: .relaxed)
-        var metrics = state.withLockedValue { $0.machine.metrics(commandErrors: errors, commandTimeouts: timeouts) }
+        var metrics = state.withLockedValue { $0.machine.metrics(now: .now(), commandErrors: errors, commandTimeouts: timeouts) }
         metrics.connectionLossRetries = connectionLossRetries.load(ordering: .relaxed)
         return metrics
     }
@@ -362,14 +362,15 @@ public final class RedisConnectionPool: Service, Sendable {
 
     private func tick() {
         let (actions, publish) = state.withLockedValue { state -> (Machine.Actions, (PoolMetrics, Int)?) in
-            let actions = state.machine.tick(now: .now())
+            let now = NIODeadline.now()
+            let actions = state.machine.tick(now: now)
             state.ticksUntilPublish -= 1
             guard state.ticksUntilPublish <= 0 else { return (actions, nil) }
             state.ticksUntilPublish = ticksPerPublish
             let timeouts = state.machine.statistics.acquireTimeouts
             let newTimeouts = timeouts - state.lastPublishedTimeouts
             state.lastPublishedTimeouts = timeouts
-            return (actions, (state.machine.metrics(), newTimeouts))
+            return (actions, (state.machine.metrics(now: now), newTimeouts))
         }
         execute(actions)
         if let (metrics, newTimeouts) = publish {

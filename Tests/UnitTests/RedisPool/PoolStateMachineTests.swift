@@ -106,7 +106,7 @@ struct PoolStateMachineTests {
         #expect(again?.connection === served[0].1.connection)
         #expect(more == nil)
 
-        let metrics = machine.metrics()
+        let metrics = machine.metrics(now: Self.at(0))
         #expect(metrics.leases == 2 && metrics.connectionsCreated == 1 && metrics.peakInUse == 1)
         #expect(metrics.acquireWaitMs.max >= 4.9)  // the first waited 5 ms
     }
@@ -144,8 +144,8 @@ struct PoolStateMachineTests {
             }
         }
         #expect(order == [3, 4, 5])
-        #expect(machine.metrics().peakInUse == 2)
-        #expect(machine.metrics().peakWaiters == 5)
+        #expect(machine.metrics(now: Self.at(0)).peakInUse == 2)
+        #expect(machine.metrics(now: Self.at(0)).peakWaiters == 5)
         #expect(machine.inUseCount == 0 && machine.idleCount == 2)
     }
 
@@ -155,7 +155,7 @@ struct PoolStateMachineTests {
         _ = Self.request(&machine, waiter: 2, at: Self.at(0))
         let (_, _, error) = Self.request(&machine, waiter: 3, at: Self.at(0))
         #expect(error?.code == .tooManyWaiters)
-        #expect(machine.metrics().waitersRejected == 1)
+        #expect(machine.metrics(now: Self.at(0)).waitersRejected == 1)
         #expect(machine.waiterCount == 2)
     }
 
@@ -171,7 +171,7 @@ struct PoolStateMachineTests {
         #expect(expired.map(\.0) == [2] && expired.map(\.1) == [.acquireTimeout])
         #expect(machine.waiterCount == 1)
         #expect(Self.failures(machine.tick(now: Self.at(800))).map(\.0) == [3])
-        #expect(machine.metrics().acquireTimeouts == 2)
+        #expect(machine.metrics(now: Self.at(0)).acquireTimeouts == 2)
     }
 
     @Test func cancelledWaiterLeavesTheQueue() {
@@ -205,7 +205,7 @@ struct PoolStateMachineTests {
         #expect(replaced.connect.count == 1)
         let (_, again, _) = Self.connectAll(&machine, replaced.connect, at: Self.at(6), start: 10)
         #expect(again.map(\.0) == [2])
-        #expect(machine.metrics().connectionsClosed == 1)
+        #expect(machine.metrics(now: Self.at(0)).connectionsClosed == 1)
     }
 
     @Test func connectionClosedWhileLeasedFreesTheSlot() {
@@ -220,7 +220,7 @@ struct PoolStateMachineTests {
             Issue.record("release of a removed connection must be a no-op")
             return
         }
-        #expect(machine.inUseCount == 0 && machine.metrics().leaseHoldMs.max >= 1.9)
+        #expect(machine.inUseCount == 0 && machine.metrics(now: Self.at(0)).leaseHoldMs.max >= 1.9)
     }
 
     // MARK: Backoff and circuit breaker
@@ -252,7 +252,7 @@ struct PoolStateMachineTests {
         let (_, served, _) = Self.connectAll(&machine, retry.connect, at: Self.at(120))
         #expect(served.map(\.0) == [1])
         #expect(machine.connecting == 1)  // success ends backoff: waiter 2 gets its own connection at once
-        #expect(machine.metrics().connectionFailures == 1)
+        #expect(machine.metrics(now: Self.at(0)).connectionFailures == 1)
     }
 
     @Test func circuitOpensAfterConsecutiveFailuresFailsFastAndProbeCloses() {
@@ -274,8 +274,8 @@ struct PoolStateMachineTests {
         // Fails fast, no queueing.
         let (_, _, error) = Self.request(&machine, waiter: 2, at: Self.at(now))
         #expect(error?.code == .redisUnavailable)
-        #expect(machine.metrics().unavailableRejections == 2)
-        #expect(machine.metrics().circuitOpen)
+        #expect(machine.metrics(now: Self.at(0)).unavailableRejections == 2)
+        #expect(machine.metrics(now: Self.at(0)).circuitOpen)
         // The probe keeps trying without demand, one at a time.
         #expect(pending.count == 1)
         #expect(machine.tick(now: Self.at(now + 10_000)).connect.isEmpty)
@@ -386,7 +386,7 @@ struct PoolStateMachineTests {
         _ = Self.connectAll(&machine, start.connect, at: Self.at(0))
         _ = Self.request(&machine, waiter: 1, at: Self.at(1))
         _ = Self.request(&machine, waiter: 2, at: Self.at(1))
-        let metrics = machine.metrics()
+        let metrics = machine.metrics(now: Self.at(0))
         #expect(metrics.maximumConnections == 4 && metrics.totalConnections == 4)
         #expect(metrics.inUse == 2 && metrics.idle == 2 && metrics.waiters == 0)
         #expect(metrics.utilization == 0.5)
