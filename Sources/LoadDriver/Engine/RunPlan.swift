@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// A request template compiled once per run: placeholders split, method parsed, endpoint index assigned.
-struct CompiledRequest: Sendable {
+package struct CompiledRequest: Sendable {
     let name: String
     /// Index into the run's endpoint list (per-endpoint stats); -1 for setup requests.
     let endpointIndex: Int
@@ -14,10 +14,13 @@ struct CompiledRequest: Sendable {
     let template: RequestTemplate
     let addContentLength: Bool
     let addContentType: Bool
+    /// Index of this request's encoded bytes in a user's cache (unique across the setup steps and the mix).
+    let slot: Int
     var needsBody: Bool { !self.template.captures.isEmpty }
 
-    init(_ template: RequestTemplate, endpointIndex: Int) {
+    package init(_ template: RequestTemplate, endpointIndex: Int, slot: Int) {
         self.name = template.name
+        self.slot = slot
         self.endpointIndex = endpointIndex
         self.method = HTTPMethod(rawValue: template.method.uppercased())
         self.path = CompiledTemplateString(template.path)
@@ -75,11 +78,11 @@ final class RunPlan: Sendable {
                 index = names.count
                 names.append(entry.request.name)
             }
-            mix.append(CompiledRequest(entry.request, endpointIndex: index))
+            mix.append(CompiledRequest(entry.request, endpointIndex: index, slot: scenario.setup.count + mix.count))
         }
         self.mix = mix
         self.endpointNames = names
-        self.setup = scenario.setup.map { CompiledRequest($0, endpointIndex: -1) }
+        self.setup = scenario.setup.enumerated().map { CompiledRequest($1, endpointIndex: -1, slot: $0) }
         let total = scenario.mix.reduce(0) { $0 + $1.weight }
         var acc = 0.0
         self.cumulativeWeights = scenario.mix.map {

@@ -1,18 +1,15 @@
 import NIOCore
-import NIOHTTP1
 
-/// The last handler of a user's pipeline: writes the user's requests and hands complete responses back to it.
+/// The only handler of a user's pipeline: writes the user's pre-encoded requests and parses responses with
+/// ``HTTPResponseParser`` (no per-request header objects, one write and one flush per request).
 /// Lives on the user's event loop, like the user.
 final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let user: VirtualUser
     private var context: ChannelHandlerContext?
-    private var status: Int = 0
-    private var closeAfterResponse = false
-    private var collectBody = false
-    private var body: ByteBuffer? = nil
+    private var parser = HTTPResponseParser()
     /// Error seen before the channel went inactive, used to classify the close.
     private(set) var lastError: (any Error)? = nil
 
@@ -28,11 +25,15 @@ final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         self.context = nil
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        context.fireChannelActive()
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
+        // A body delimited by the close is complete now; a response cut short is an error.
+        do {
+            if let response = try self.parser.connectionClosed() {
+                self.user.responseReceived(status: response.status, body: response.body, connectionWillClose: true)
+            }
+        } catch {
+            if self.lastError == nil { self.lastError = error }
+        }
         self.user.connectionClosed(handler: self, error: self.lastError)
         context.fireChannelInactive()
     }
@@ -42,17 +43,12 @@ final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
-    /// Writes one request; `collectBody` keeps the response body for captures.
+    /// Writes one encoded request; `collectBody` keeps the response body for captures.
     @inline(__always)
-    func send(head: HTTPRequestHead, body: ByteBuffer?, collectBody: Bool) {
+    func send(_ request: ByteBuffer, isHEAD: Bool, collectBody: Bool) {
         guard let context = self.context else { return }
-        self.collectBody = collectBody
-        self.body = nil
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.parser.expect(isHEAD: isHEAD, collectBody: collectBody)
+        context.writeAndFlush(self.wrapOutboundOut(request), promise: nil)
     }
 
     var allocator: ByteBufferAllocator { self.context?.channel.allocator ?? ByteBufferAllocator() }
@@ -62,25 +58,18 @@ final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.status = Int(head.status.code)
-            self.closeAfterResponse = !head.isKeepAlive
-        case .body(var chunk):
-            if self.collectBody {
-                if self.body == nil {
-                    self.body = chunk
-                } else {
-                    self.body!.writeBuffer(&chunk)
+        var bytes = self.unwrapInboundIn(data)
+        do {
+            while let response = try self.parser.feed(&bytes) {
+                self.user.responseReceived(status: response.status, body: response.body, connectionWillClose: !response.keepAlive)
+                if !response.keepAlive {
+                    context.close(promise: nil)
+                    return
                 }
             }
-        case .end:
-            let body = self.body
-            self.body = nil
-            let close = self.closeAfterResponse
-            self.closeAfterResponse = false
-            self.user.responseReceived(status: self.status, body: body, connectionWillClose: close)
-            if close { context.close(promise: nil) }
+        } catch {
+            if self.lastError == nil { self.lastError = error }
+            context.close(promise: nil)
         }
     }
 }

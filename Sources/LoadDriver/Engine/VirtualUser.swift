@@ -36,12 +36,17 @@ final class VirtualUser: NIOScheduledCallbackHandler {
     private var setupStep = 0
     private(set) var setupDone = false
 
+    /// Each request's encoded bytes for the current variables, by `CompiledRequest.slot`; cleared when a capture
+    /// changes a variable.
+    private var encodedRequests: [ByteBuffer?]
+
     init(index: Int, plan: RunPlan, loop: any EventLoop, worker: LoopWorker) {
         self.index = index
         self.plan = plan
         self.loop = loop
         self.worker = worker
         self.variables = plan.variables(forUser: index)
+        self.encodedRequests = Array(repeating: nil, count: plan.setup.count + plan.mix.count)
         self.rng = 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9
         self.tracker.connectionUnavailable()
     }
@@ -66,7 +71,6 @@ final class VirtualUser: NIOScheduledCallbackHandler {
                 channel.eventLoop.makeCompletedFuture {
                     let user = bound.value
                     let handler = UserConnectionHandler(user: user)
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(handler)
                     user.pendingHandler = handler
                 }
@@ -297,21 +301,20 @@ final class VirtualUser: NIOScheduledCallbackHandler {
 
     private func send(_ request: CompiledRequest, intended: Int64, measured: Bool, isSetup: Bool, now: Int64? = nil) {
         guard let handler = self.handler else { return }
-        let vars = self.variables
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(request.headers.count + 3)
-        headers.add(name: "Host", value: self.plan.hostHeader)
-        for h in request.headers {
-            headers.add(name: h.name, value: h.value.render(vars))
+        let bytes: ByteBuffer
+        if let cached = self.encodedRequests[request.slot] {
+            bytes = cached
+        } else {
+            var buffer = handler.allocator.buffer(capacity: 256)
+            do {
+                try request.encode(variables: self.variables, host: self.plan.hostHeader, into: &buffer)
+            } catch {
+                self.requestNotSent(request, intended: intended, measured: measured, isSetup: isSetup, error: error)
+                return
+            }
+            self.encodedRequests[request.slot] = buffer
+            bytes = buffer
         }
-        var body: ByteBuffer? = nil
-        if let template = request.body {
-            let rendered = template.render(vars)
-            body = handler.allocator.buffer(string: rendered)
-            if request.addContentType { headers.add(name: "Content-Type", value: "application/json") }
-        }
-        if request.addContentLength { headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0)) }
-        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path.render(vars), headers: headers)
         self.inFlight = true
         self.currentRequest = request
         self.currentIsSetup = isSetup
@@ -324,7 +327,32 @@ final class VirtualUser: NIOScheduledCallbackHandler {
             self.worker.inFlight += 1
             self.recorder.sentMix[request.endpointIndex] += 1
         }
-        handler.send(head: head, body: body, collectBody: request.needsBody)
+        handler.send(bytes, isHEAD: request.method == .HEAD, collectBody: request.needsBody)
+    }
+
+    /// A request whose rendering broke the HTTP framing (a variable holding CR/LF): counted as a failed request of
+    /// kind `other` and never sent; the connection stays free for the next one (on the next loop turn, so a
+    /// backlog of such requests cannot recurse).
+    private func requestNotSent(_ request: CompiledRequest, intended: Int64, measured: Bool, isSetup: Bool, error: any Error) {
+        let now = nowNanos()
+        if isSetup {
+            self.recorder.setupFailures += 1
+            self.recorder.recordError(kind: .other, measured: false, atSeconds: self.worker.secondsSinceLoadStart(now),
+                                      endpoint: request.name, detail: "\(error)")
+            self.setupStep += 1
+        } else {
+            self.recordFailedRequest(kind: .other, endpoint: request.endpointIndex, intended: intended, now: now,
+                                     detail: "\(error)")
+        }
+        self.loop.assumeIsolated().execute {
+            if isSetup || !self.setupDone {
+                self.connectionReady()
+            } else if self.isOpenModel {
+                self.act(self.tracker.connectionBecameFree())
+            } else {
+                self.scheduleClosedLoopNext()
+            }
+        }
     }
 
     private func finishInFlight() {
@@ -404,7 +432,10 @@ final class VirtualUser: NIOScheduledCallbackHandler {
                 value = (value as? [String: Any])?[String(part)]
             }
             guard let string = value as? String else { return capture.jsonField }
-            self.variables[capture.variable] = string
+            if self.variables[capture.variable] != string {
+                self.variables[capture.variable] = string
+                for i in self.encodedRequests.indices { self.encodedRequests[i] = nil }
+            }
         }
         return nil
     }

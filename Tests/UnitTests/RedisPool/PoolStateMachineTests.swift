@@ -257,7 +257,7 @@ struct PoolStateMachineTests {
 
     @Test func circuitOpensAfterConsecutiveFailuresFailsFastAndProbeCloses() {
         var machine = Machine(configuration: Self.configuration(max: 4, failureThreshold: 3))
-        var (_, actions, _) = Self.request(&machine, waiter: 1, at: Self.at(0))
+        let (_, actions, _) = Self.request(&machine, waiter: 1, at: Self.at(0))
         var pending = actions!.connect
         var now = 0
         var opened: Machine.Actions? = nil
