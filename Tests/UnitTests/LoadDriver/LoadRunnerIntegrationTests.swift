@@ -106,6 +106,25 @@ struct LoadRunnerIntegrationTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aCapturedValueThatWouldBreakTheRequestIsAFailureNotAnInjection() async throws {
+        let server = try await TestHTTPServer(behavior: .init(delay: .zero))
+        defer { Task { try await server.shutdown() } }
+        let login = RequestTemplate(name: "login", method: "POST", path: "/login-crlf", body: "{}",
+                                    captures: [Capture(variable: "token", jsonField: "token")])
+        let verify = RequestTemplate(name: "verify", path: "/verify", headers: ["Authorization": "Bearer {{token}}"])
+        let scenario = Scenario(
+            name: "crlf", users: 2, load: .constantArrivalRate(ratePerSecond: 100), durationSeconds: 1, rampUpSeconds: 0,
+            setup: [login], mix: [.init(weight: 1, request: verify)])
+        let result = try await LoadRunner(Self.config(server)).run(scenario)
+        // Every verify fails before it is sent, classified with a clear message; the run still ends on time.
+        #expect(result.summary.requests > 50)
+        #expect(result.summary.failed == result.summary.requests)
+        #expect(result.errors.counts["other"] == result.summary.failed)
+        #expect(result.errors.samples.first?.detail.contains("invalid value for header Authorization") == true)
+        #expect(server.state.revokedUsed.withLock { $0 } == 0, "no request with the bad token reached the server")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func targetDownFailsFastWithAClearError() async throws {
         // Bind and close to find a port nobody listens on.
         let server = try await TestHTTPServer(behavior: .init())

@@ -99,6 +99,9 @@ final class TestHTTPServer: Sendable {
                 return (.ok, #"{"utilization":0.25,"inUse":2,"name":"pool","nested":{"waiters":3}}"#)
             case "/fail":
                 return (.internalServerError, #"{"error":"boom"}"#)
+            case "/login-crlf":
+                // A token that would inject a header if sent as is.
+                return (.ok, #"{"token":"a\r\nX-Injected: 1","expiresIn":60}"#)
             case "/login":
                 let token = self.newToken()
                 return (.ok, #"{"token":"\#(token)","expiresIn":60}"#)
