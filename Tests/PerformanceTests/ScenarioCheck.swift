@@ -44,8 +44,12 @@ enum ScenarioCheck {
                 "Load scenarios measured from a debug build are not valid (about 5x slower). Run optimized: scripts/perf, or swift test -c release --filter Performance"
             )
         }
+        // The machine's state goes with every failure: a shared CI machine in a slow phase looks like a regression.
+        let machine = run.result.driver.machine.map {
+            String(format: " [machine during the load: %d CPUs %.0f%% busy, %.1f%% stolen]", $0.cpus, $0.busyPercent, $0.stealPercent)
+        } ?? ""
         for failure in run.failures {
-            Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)"))
+            Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)\(machine)"))
         }
     }
 

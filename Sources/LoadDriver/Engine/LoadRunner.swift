@@ -109,6 +109,7 @@ public struct LoadRunner: Sendable {
         let timeline = Timeline(loadStart: loadStart, scenario: scenario)
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let cpu0 = ProcessResources.cpuTime()
+        let machine0 = MachineCPU.now()
         var reportFutures: [EventLoopFuture<LoopReport>] = []
         for (bound, loop) in zip(workers, loops) {
             reportFutures.append(loop.flatSubmit { bound.value.startLoad(timeline: timeline) })
@@ -129,6 +130,7 @@ public struct LoadRunner: Sendable {
         }
         let loadEnd = nowNanos()
         let cpu1 = ProcessResources.cpuTime()
+        let machine1 = MachineCPU.now()
         pollTask?.cancel()
         var poolSamples = await pollTask?.value ?? []
         if let final = await monitor?.sample() { poolSamples.append(final) }
@@ -142,6 +144,9 @@ public struct LoadRunner: Sendable {
             cpu: (cpu1.user - cpu0.user, cpu1.system - cpu0.system), driverLimitedLagMs: config.driverLimitedLagMs,
             eventLoopThreads: threads, setupSeconds: setupSeconds, thresholds: thresholds,
             maxSamplesPerKind: config.maxErrorSamplesPerKind)
+        if let machine0, let machine1 {
+            result.driver.machine = machine1.usage(since: machine0, cpus: ProcessInfo.processInfo.activeProcessorCount)
+        }
         result.passed = result.thresholds.allSatisfy(\.ok)
         logger.info(
             "load run finished",

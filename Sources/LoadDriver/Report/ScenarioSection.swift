@@ -208,7 +208,7 @@ struct ScenarioSection {
 
     private func driver(_ html: inout HTMLText) {
         let d = result.driver
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = [
             ("scheduling lag p50 / p99 / max", "\(ReportFormat.ms(d.schedulingLagMs.p50)) / \(ReportFormat.ms(d.schedulingLagMs.p99)) / \(ReportFormat.ms(d.schedulingLagMs.max))"),
             ("driver-limited", d.driverLimited ? "yes (bound \(ReportFormat.ms(d.driverLimitedLagMs)))" : "no (bound \(ReportFormat.ms(d.driverLimitedLagMs)))"),
             ("process CPU", "\(ReportFormat.plain(d.cpuPercent))% of one core (user \(ReportFormat.plain(d.cpuUserSeconds)) s, system \(ReportFormat.plain(d.cpuSystemSeconds)) s)"),
@@ -218,6 +218,9 @@ struct ScenarioSection {
             ("setup", ReportFormat.duration(d.setupSeconds)),
             ("stopped by", d.stopReason),
         ]
+        if let m = d.machine {
+            rows.append(("machine CPU", "\(m.cpus) CPUs, \(ReportFormat.plain(m.busyPercent))% busy, \(ReportFormat.plain(m.stealPercent))% stolen by the hypervisor"))
+        }
         html.raw("<div><h3>Driver self-check</h3>\n<table class=\"driver kv\"><tbody>\n")
         for (k, v) in rows {
             html.raw("<tr\(k == "driver-limited" && d.driverLimited ? " class=\"fail\"" : "")><th>\(h(k))</th><td>\(h(v))</td></tr>\n")

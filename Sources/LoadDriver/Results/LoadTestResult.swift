@@ -254,6 +254,8 @@ public struct DriverReport: Codable, Sendable, Equatable {
     public var setupSeconds: Double
     /// Why the load phase ended: duration, maxRequests, wallClockCap.
     public var stopReason: String
+    /// The whole machine's CPU use during the load phase (Linux only; absent elsewhere and in older results).
+    public var machine: MachineCPUReport?
 
     public struct LagStats: Codable, Sendable, Equatable {
         public var count: Int
@@ -271,7 +273,7 @@ public struct DriverReport: Codable, Sendable, Equatable {
     public init(
         schedulingLagMs: LagStats, cpuUserSeconds: Double, cpuSystemSeconds: Double, cpuPercent: Double,
         driverLimited: Bool, driverLimitedLagMs: Double, eventLoopThreads: Int, connectionsOpened: Int,
-        reconnects: Int, setupSeconds: Double, stopReason: String
+        reconnects: Int, setupSeconds: Double, stopReason: String, machine: MachineCPUReport? = nil
     ) {
         self.schedulingLagMs = schedulingLagMs
         self.cpuUserSeconds = cpuUserSeconds
@@ -284,6 +286,7 @@ public struct DriverReport: Codable, Sendable, Equatable {
         self.reconnects = reconnects
         self.setupSeconds = setupSeconds
         self.stopReason = stopReason
+        self.machine = machine
     }
 }
 

@@ -121,3 +121,29 @@ struct StatisticsTests {
         #expect(fields?["list"] == nil)
     }
 }
+
+@Suite("Machine CPU from /proc/stat")
+struct MachineCPUTests {
+    @Test func parsesTheAggregateLineAndComputesShares() throws {
+        let before = try #require(MachineCPU(procStat: "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\nintr 1\n"))
+        // +300 user, +100 system, +20 softirq, +60 idle, +20 steal over 500 jiffies.
+        let after = try #require(MachineCPU(procStat: "cpu  400 0 150 860 50 0 20 20 0 0\n"))
+        let usage = try #require(after.usage(since: before, cpus: 2))
+        #expect(usage.cpus == 2)
+        #expect(abs(usage.busyPercent - 84) < 1e-9)
+        #expect(abs(usage.stealPercent - 4) < 1e-9)
+    }
+
+    @Test func rejectsWhatIsNotProcStat() {
+        #expect(MachineCPU(procStat: "") == nil)
+        #expect(MachineCPU(procStat: "cpu0 1 2 3 4\n") == nil)
+        #expect(MachineCPU(procStat: "cpu  1 2\n") == nil)
+    }
+
+    @Test func readsThisMachineOnLinux() {
+        #if os(Linux)
+        let now = MachineCPU.now()
+        #expect(now != nil && now!.total > 0)
+        #endif
+    }
+}
