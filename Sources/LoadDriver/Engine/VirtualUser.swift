@@ -309,7 +309,7 @@ final class VirtualUser: NIOScheduledCallbackHandler {
             do {
                 try request.encode(variables: self.variables, host: self.plan.hostHeader, into: &buffer)
             } catch {
-                self.requestNotSent(request, intended: intended, measured: measured, isSetup: isSetup, error: error)
+                self.requestNotSent(request, intended: intended, isSetup: isSetup, error: error)
                 return
             }
             self.encodedRequests[request.slot] = buffer
@@ -333,7 +333,7 @@ final class VirtualUser: NIOScheduledCallbackHandler {
     /// A request whose rendering broke the HTTP framing (a variable holding CR/LF): counted as a failed request of
     /// kind `other` and never sent; the connection stays free for the next one (on the next loop turn, so a
     /// backlog of such requests cannot recurse).
-    private func requestNotSent(_ request: CompiledRequest, intended: Int64, measured: Bool, isSetup: Bool, error: any Error) {
+    private func requestNotSent(_ request: CompiledRequest, intended: Int64, isSetup: Bool, error: any Error) {
         let now = nowNanos()
         if isSetup {
             self.recorder.setupFailures += 1

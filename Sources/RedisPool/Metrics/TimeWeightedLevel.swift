@@ -32,7 +32,7 @@ package struct TimeWeightedLevel: Sendable {
         var copy = self
         copy.advance(to: now)
         if let mean = copy.lastWindowMean { return mean }
-        guard copy.lastChange != nil else { return Double(copy.level) }
+        // advance(to:) set lastChange to `now` (or later, for an out-of-order `now`).
         let span = Double(copy.lastChange!.nanoseconds(since: copy.windowStart))
         return span > 0 ? copy.area / span : Double(copy.level)
     }
