@@ -66,7 +66,8 @@ public struct LoadRunner: Sendable {
         let runId = Self.makeRunId()
         let plan = RunPlan(
             scenario: scenario, runId: runId, address: address, hostHeader: config.target.hostHeader,
-            connectTimeout: connectTimeout, maxErrorSamplesPerKind: config.maxErrorSamplesPerKind, runStartNanos: runStart)
+            connectTimeout: connectTimeout, maxErrorSamplesPerKind: config.maxErrorSamplesPerKind, runStartNanos: runStart,
+            timerResolutionNanos: Int64((config.timerResolutionMs * 1e6).rounded()))
         logger.info(
             "load run starting",
             metadata: ["scenario": "\(scenario.name)", "users": "\(scenario.users)", "target": "\(config.target)", "runId": "\(runId)"])
@@ -147,6 +148,7 @@ public struct LoadRunner: Sendable {
         if let machine0, let machine1 {
             result.driver.machine = machine1.usage(since: machine0, cpus: ProcessInfo.processInfo.activeProcessorCount)
         }
+        if scenario.load.isOpen { result.driver.timerResolutionMs = max(0, config.timerResolutionMs) }
         result.passed = result.thresholds.allSatisfy(\.ok)
         logger.info(
             "load run finished",

@@ -52,13 +52,15 @@ final class RunPlan: Sendable {
     /// Uptime ns when the runner started; the hard cap counts from here.
     let runStartNanos: Int64
     let hardDeadlineNanos: Int64
+    /// Paced sends are released on this grid (uptime ns); 0 = at their exact intended times.
+    let timerResolutionNanos: Int64
     /// Measured sends so far (for `maxRequests`).
     let measuredSends = ManagedAtomic<Int>(0)
     /// Set when the request budget is exhausted; every loop then stops.
     let budgetExhausted = ManagedAtomic<Bool>(false)
 
     init(scenario: Scenario, runId: String, address: SocketAddress, hostHeader: String, connectTimeout: TimeAmount,
-         maxErrorSamplesPerKind: Int, runStartNanos: Int64) {
+         maxErrorSamplesPerKind: Int, runStartNanos: Int64, timerResolutionNanos: Int64 = 0) {
         self.scenario = scenario
         self.runId = runId
         self.address = address
@@ -66,6 +68,7 @@ final class RunPlan: Sendable {
         self.connectTimeout = connectTimeout
         self.maxErrorSamplesPerKind = maxErrorSamplesPerKind
         self.runStartNanos = runStartNanos
+        self.timerResolutionNanos = max(0, timerResolutionNanos)
         self.hardDeadlineNanos = runStartNanos + Int64(scenario.effectiveWallClockCapSeconds * 1e9)
         self.requestTimeoutNanos = Int64(scenario.requestTimeoutSeconds * 1e9)
         var names: [String] = []
@@ -120,6 +123,15 @@ struct Timeline: Sendable {
     }
 
     func isMeasured(_ t: Int64) -> Bool { t >= self.measureStart && t < self.measureEnd }
+}
+
+/// When the driver releases a send due at `intended` (uptime ns): the end of the timer tick it falls in, i.e. the next
+/// multiple of `resolution` at or after `intended`; `intended` itself when `resolution` is 0.
+@inline(__always)
+package func timerReleaseTime(forIntended intended: Int64, resolution: Int64) -> Int64 {
+    guard resolution > 0, intended > 0 else { return intended }
+    let remainder = intended % resolution
+    return remainder == 0 ? intended : intended - remainder + resolution
 }
 
 @inline(__always)

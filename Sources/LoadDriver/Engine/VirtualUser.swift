@@ -216,7 +216,8 @@ final class VirtualUser: NIOScheduledCallbackHandler {
         guard let offset = self.plan.schedule.nanosecondsOfSlot(self.tracker.nextDue, user: self.index) else { return }
         let at = timeline.loadStart + offset
         guard at < timeline.measureEnd, at < self.plan.hardDeadlineNanos else { return }
-        _ = try? self.loop.assumeIsolated().scheduleCallback(at: .uptimeNanoseconds(UInt64(at)), handler: self)
+        let release = timerReleaseTime(forIntended: at, resolution: self.plan.timerResolutionNanos)
+        _ = try? self.loop.assumeIsolated().scheduleCallback(at: .uptimeNanoseconds(UInt64(release)), handler: self)
     }
 
     func handleScheduledCallback(eventLoop: some EventLoop) {

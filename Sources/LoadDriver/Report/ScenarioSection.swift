@@ -218,6 +218,9 @@ struct ScenarioSection {
             ("setup", ReportFormat.duration(d.setupSeconds)),
             ("stopped by", d.stopReason),
         ]
+        if let tick = d.timerResolutionMs {
+            rows.append(("timer resolution", tick > 0 ? "\(ReportFormat.ms(tick)) (sends due within a tick go out together; latency counts from the intended time)" : "exact (one timer per send)"))
+        }
         if let m = d.machine {
             rows.append(("machine CPU", "\(m.cpus) CPUs, \(ReportFormat.plain(m.busyPercent))% busy, \(ReportFormat.plain(m.stealPercent))% stolen by the hypervisor"))
         }

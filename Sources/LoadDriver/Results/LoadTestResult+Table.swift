@@ -46,6 +46,7 @@ extension LoadTestResult {
         }
         let d = self.driver
         out += "driver: lag p50 \(f(d.schedulingLagMs.p50, 3)) ms, p99 \(f(d.schedulingLagMs.p99, 3)) ms, max \(f(d.schedulingLagMs.max, 3)) ms; CPU \(f(d.cpuPercent, 0))% of a core; \(d.eventLoopThreads) loop(s); \(d.connectionsOpened) connections (\(d.reconnects) reconnects); stop: \(d.stopReason)"
+        if let tick = d.timerResolutionMs { out += "; timer resolution \(f(tick, 1)) ms" }
         if let m = d.machine {
             out += "\nmachine: \(m.cpus) CPUs \(f(m.busyPercent, 0))% busy, \(f(m.stealPercent, 1))% stolen by the hypervisor during the load"
         }

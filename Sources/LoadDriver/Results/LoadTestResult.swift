@@ -256,6 +256,10 @@ public struct DriverReport: Codable, Sendable, Equatable {
     public var stopReason: String
     /// The whole machine's CPU use during the load phase (Linux only; absent elsewhere and in older results).
     public var machine: MachineCPUReport?
+    /// The grid paced sends were released on (`LoadRunner.Configuration.timerResolutionMs`; 0 = exact times).
+    /// Latencies and scheduling lag count from intended times, so they include up to one tick of it. Absent for
+    /// closed-loop runs and in older results.
+    public var timerResolutionMs: Double?
 
     public struct LagStats: Codable, Sendable, Equatable {
         public var count: Int
@@ -273,7 +277,8 @@ public struct DriverReport: Codable, Sendable, Equatable {
     public init(
         schedulingLagMs: LagStats, cpuUserSeconds: Double, cpuSystemSeconds: Double, cpuPercent: Double,
         driverLimited: Bool, driverLimitedLagMs: Double, eventLoopThreads: Int, connectionsOpened: Int,
-        reconnects: Int, setupSeconds: Double, stopReason: String, machine: MachineCPUReport? = nil
+        reconnects: Int, setupSeconds: Double, stopReason: String, machine: MachineCPUReport? = nil,
+        timerResolutionMs: Double? = nil
     ) {
         self.schedulingLagMs = schedulingLagMs
         self.cpuUserSeconds = cpuUserSeconds
@@ -287,6 +292,7 @@ public struct DriverReport: Codable, Sendable, Equatable {
         self.setupSeconds = setupSeconds
         self.stopReason = stopReason
         self.machine = machine
+        self.timerResolutionMs = timerResolutionMs
     }
 }
 

@@ -81,6 +81,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Pool-metrics path polled every second ('none' to disable).")
     var poolPath: String = "/health/redis"
 
+    @Option(help: "Timer resolution of paced sends in ms: sends due within one tick go out together (latency still counts from each intended time); 0 = one timer per send.")
+    var timerResolutionMs: Double = 1
+
     @Option(name: .customLong("env"), help: "Extra environment fact KEY=VALUE for the result, repeatable.")
     var environment: [String] = []
 
@@ -99,6 +102,9 @@ struct RunCommand: AsyncParsableCommand {
         let models = [self.rate != nil, self.arrivalRate != nil, self.closedLoop].filter { $0 }.count
         if models > 1 { throw ValidationError("--rate, --arrival-rate and --closed-loop are mutually exclusive") }
         if self.threads < 1 || self.threads > 64 { throw ValidationError("--threads must be 1...64") }
+        if !(0...1000).contains(self.timerResolutionMs) {
+            throw ValidationError("--timer-resolution-ms must be 0...1000, got \(self.timerResolutionMs)")
+        }
         for t in self.thresholds {
             do { _ = try Threshold(parsing: t) } catch { throw ValidationError(error.description) }
         }
@@ -207,7 +213,7 @@ struct RunCommand: AsyncParsableCommand {
         let config = LoadRunner.Configuration(
             target: target, eventLoopThreads: self.threads,
             poolMonitorPath: self.poolPath == "none" ? nil : self.poolPath, logger: logger,
-            allowRemote: self.allowRemote, environment: env)
+            allowRemote: self.allowRemote, environment: env, timerResolutionMs: self.timerResolutionMs)
         let result: LoadTestResult
         do {
             result = try await LoadRunner(config).run(scenario)

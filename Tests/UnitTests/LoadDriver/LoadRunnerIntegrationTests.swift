@@ -46,6 +46,28 @@ struct LoadRunnerIntegrationTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func theTimerTickIsPartOfTheReportedLatencyNeverHidden() async throws {
+        // A coarse 40 ms tick against a server answering at once: each send waits for its tick (0-40 ms, 20 ms on
+        // average) and that wait shows in the corrected latency and the scheduling lag, not in service time.
+        let server = try await TestHTTPServer(behavior: .init(delay: .zero))
+        defer { Task { try await server.shutdown() } }
+        let scenario = Scenario(
+            name: "tick", users: 20, load: .pacedUsers(ratePerUser: 10), durationSeconds: 2, rampUpSeconds: 0.2,
+            warmUpSeconds: 0.3, mix: [.init(weight: 1, request: Self.work)])
+        var configuration = try Self.config(server)
+        configuration.timerResolutionMs = 40
+        let result = try await LoadRunner(configuration).run(scenario)
+        let s = result.summary
+        #expect(result.driver.timerResolutionMs == 40)
+        #expect(s.failed == 0)
+        #expect(abs(s.achievedRate - 200) < 20, "achieved \(s.achievedRate)")
+        #expect(s.latencyMs.p50 > 10 && s.latencyMs.p50 < 40, "corrected p50 \(s.latencyMs.p50)")
+        #expect(s.latencyMs.max >= 30, "corrected max \(s.latencyMs.max)")
+        #expect(s.serviceTimeMs.p50 < 8, "service p50 \(s.serviceTimeMs.p50)")
+        #expect(result.driver.schedulingLagMs.p50 > 10, "lag p50 \(result.driver.schedulingLagMs.p50)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func stallShowsInCorrectedLatencyNotServiceTime() async throws {
         // One user at 10 req/s (100 ms interval) for 3 s; its 10th request stalls 500 ms.
         let server = try await TestHTTPServer(behavior: .init(delay: .milliseconds(20), stallRequestIndex: 10))

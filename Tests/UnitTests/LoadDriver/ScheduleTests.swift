@@ -47,6 +47,20 @@ struct ScheduleTests {
         #expect(down.timeOfArrival(501) == nil)  // the rate reached 0 after 500 arrivals
     }
 
+    @Test func pacedSendsAreReleasedAtTheEndOfTheirTimerTick() {
+        let ms: Int64 = 1_000_000
+        // Exact times with resolution 0, and for values already on the grid.
+        #expect(timerReleaseTime(forIntended: 1_234_567, resolution: 0) == 1_234_567)
+        #expect(timerReleaseTime(forIntended: 5 * ms, resolution: ms) == 5 * ms)
+        // Anything inside a tick goes out at the tick's end: never early, at most one tick late.
+        #expect(timerReleaseTime(forIntended: 5 * ms + 1, resolution: ms) == 6 * ms)
+        #expect(timerReleaseTime(forIntended: 6 * ms - 1, resolution: ms) == 6 * ms)
+        for intended in stride(from: Int64(1), to: 20 * ms, by: 77_777) {
+            let release = timerReleaseTime(forIntended: intended, resolution: 2 * ms)
+            #expect(release >= intended && release - intended < 2 * ms && release % (2 * ms) == 0)
+        }
+    }
+
     @Test func closedLoopHasNoTimetable() {
         let s = ArrivalSchedule(model: .closedLoop(thinkTimeSeconds: 0), users: 3)
         #expect(s.timeOfArrival(0) == nil)
