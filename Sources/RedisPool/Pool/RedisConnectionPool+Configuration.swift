@@ -52,6 +52,12 @@ extension RedisConnectionPool {
         /// Default `2`: after `CLIENT KILL TYPE normal` every idle connection is dead, and the first retry may pick one
         /// whose close the pool has not seen yet.
         public var connectionLossRetries: Int
+        /// Pause before the first connection-loss retry; each further retry waits twice as long as the previous one.
+        /// Default `5 ms`: `CLIENT KILL TYPE normal` or a reset closes many connections at once, and their event loops
+        /// need a moment to report those closes to the pool; a retry without the pause tends to lease another
+        /// connection that is already dead but not yet known to be. ConnectionKill (6 kills in 30 s, 150,000 requests)
+        /// failed 116 requests (96 of them reads) without the pause and 26 (17 reads) with it, one run each.
+        public var connectionLossRetryDelay: Duration
 
         /// Reconnect backoff: `initial × multiplierⁿ⁻¹`, capped at `maximum`, then scaled by a random factor in
         /// `1 ± jitter`.
@@ -107,7 +113,8 @@ extension RedisConnectionPool {
             recordsLeaseTimers: Bool = true,
             poolName: String = "redis",
             shutdownGracePeriod: Duration = .seconds(5),
-            connectionLossRetries: Int = 2
+            connectionLossRetries: Int = 2,
+            connectionLossRetryDelay: Duration = .milliseconds(5)
         ) {
             self.maximumConnections = max(1, maximumConnections)
             self.minimumIdleConnections = min(max(0, minimumIdleConnections), self.maximumConnections)
@@ -127,6 +134,7 @@ extension RedisConnectionPool {
             self.poolName = poolName
             self.shutdownGracePeriod = shutdownGracePeriod
             self.connectionLossRetries = max(0, connectionLossRetries)
+            self.connectionLossRetryDelay = max(.zero, connectionLossRetryDelay)
         }
     }
 }

@@ -149,11 +149,12 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     /// Like ``command(_:)``; an `idempotent` command (a read such as `GET`, or a write that may safely run twice) is
-    /// retried on another connection, up to `connectionLossRetries` times, when its connection closed before the
-    /// reply arrived. Each retry is counted in ``PoolMetrics/connectionLossRetries``.
+    /// retried on another connection, up to `connectionLossRetries` times and after `connectionLossRetryDelay`
+    /// (doubling), when its connection closed before the reply arrived. Each retry is counted in ``PoolMetrics/connectionLossRetries``.
     @discardableResult
     public func command(_ arguments: [String], idempotent: Bool) async throws -> RedisReply {
         var retries = idempotent ? configuration.connectionLossRetries : 0
+        var pause = configuration.connectionLossRetryDelay
         let reply: RedisReply
         while true {
             do {
@@ -162,6 +163,12 @@ public final class RedisConnectionPool: Service, Sendable {
             } catch let error as RedisConnectionError where error.code == .connectionClosed && retries > 0 {
                 retries -= 1
                 connectionLossRetries.wrappingIncrement(ordering: .relaxed)
+                // Connections often die together (CLIENT KILL, a reset): let their closes reach the pool first, so
+                // the retry does not lease another dead one.
+                if pause > .zero {
+                    try await Task.sleep(for: pause)
+                    pause *= 2
+                }
             }
         }
         if case .error(let message) = reply {

@@ -340,6 +340,35 @@ struct RedisConnectionPoolTests {
         }
     }
 
+    /// `CLIENT KILL TYPE normal` kills every connection at once, the idle ones included: each in-flight idempotent
+    /// command is retried after a pause and succeeds on a fresh connection instead of picking another dead one.
+    @Test func everyInFlightReadSurvivesKillingAllConnectionsAtOnce() async throws {
+        try await RedisServerProcess.withServer { redis in
+            let configuration = RedisConnectionPool.Configuration(
+                maximumConnections: 8, minimumIdleConnections: 8, commandTimeout: .seconds(3))
+            try await Self.withPool(redis, configuration) { pool in
+                let admin = try await Self.adminConnection(redis)
+                defer { admin.close() }
+                #expect(try await Self.eventually { pool.metrics().idle == 8 })
+                let blocked = (0..<4).map { i in
+                    Task { try await pool.command(["BLPOP", "pool-test:empty-\(i)", "0.3"], idempotent: true) }
+                }
+                _ = try await Self.eventually {
+                    let list = try await admin.command(["CLIENT", "LIST", "TYPE", "normal"]).string ?? ""
+                    return list.split(separator: "\n").filter { $0.contains("cmd=blpop") }.count == 4
+                }
+                // Four leased (blocked in BLPOP) and four idle connections die together.
+                _ = try await admin.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+                for task in blocked {
+                    let reply = try await task.value
+                    #expect(reply == .null, "the retried BLPOP times out in Redis and answers nil, got \(reply)")
+                }
+                #expect(pool.metrics().connectionLossRetries == 4)
+                #expect(try await Self.eventually { pool.metrics().inUse == 0 })
+            }
+        }
+    }
+
     @Test func redisRestartFailsFastWhileDownAndServesWithinTwoSeconds() async throws {
         try await RedisServerProcess.withServer(.init(allowExternal: false)) { redis in
             let configuration = RedisConnectionPool.Configuration(
