@@ -95,12 +95,25 @@ package struct AuthHandlers: Sendable {
         }
         let newToken = AuthToken.generate()
         let newKey = self.keys.token(newToken[...])
-        let replies = try await self.redis.pipeline([
-            ["MULTI"],
-            ["SET", newKey, String(decoding: username, as: UTF8.self), "PX", self.tokenTTLMillisecondsArgument],
-            ["DEL", oldKey],
-            ["EXEC"],
-        ])
+        let replies: [RedisReply]
+        do {
+            replies = try await self.redis.pipeline([
+                ["MULTI"],
+                ["SET", newKey, String(decoding: username, as: UTF8.self), "PX", self.tokenTTLMillisecondsArgument],
+                ["DEL", oldKey],
+                ["EXEC"],
+            ])
+        } catch let error as RedisConnectionError where error.code == .connectionClosed {
+            // The connection closed before the replies came back (CLIENT KILL, a reset): the transaction may have
+            // run. MULTI/EXEC is all-or-nothing and the new key is fresh, so the new key exists exactly when it ran;
+            // then the old token is gone and the client must get its successor, or its session is lost. (What this
+            // cannot tell: whether a concurrent refresh or logout revoked the old token just before; in that race a
+            // second successor survives.)
+            guard try await self.redis.command(["EXISTS", newKey], idempotent: true).throwingError().int == 1 else {
+                throw error
+            }
+            return JSONResponses.token(newToken, expiresIn: self.expiresInSeconds)
+        }
         guard replies.count == 4 else { throw AuthHTTPError.internalError }
         for reply in replies { _ = try reply.throwingError() }
         guard case .array(let results) = replies[3], results.count == 2 else { throw AuthHTTPError.internalError }

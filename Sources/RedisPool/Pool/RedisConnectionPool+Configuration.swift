@@ -49,8 +49,9 @@ extension RedisConnectionPool {
         /// How many times a command the caller marks idempotent (``RedisConnectionPool/command(_:idempotent:)``) is
         /// retried on another connection when its connection closed before the reply (`.connectionClosed`: `CLIENT
         /// KILL`, a reset, a Redis restart). Never after a command timeout, never for commands not marked idempotent.
-        /// Default `2`: after `CLIENT KILL TYPE normal` every idle connection is dead, and the first retry may pick one
-        /// whose close the pool has not seen yet.
+        /// Default `3`: after `CLIENT KILL TYPE normal` every idle connection is dead, and while the event loops are busy
+        /// a retry may still pick one whose close the pool has not seen yet (with `connectionLossRetryDelay`, a read
+        /// waits at most 5 + 10 + 20 ms in pauses).
         public var connectionLossRetries: Int
         /// Pause before the first connection-loss retry; each further retry waits twice as long as the previous one.
         /// Default `5 ms`: `CLIENT KILL TYPE normal` or a reset closes many connections at once, and their event loops
@@ -113,7 +114,7 @@ extension RedisConnectionPool {
             recordsLeaseTimers: Bool = true,
             poolName: String = "redis",
             shutdownGracePeriod: Duration = .seconds(5),
-            connectionLossRetries: Int = 2,
+            connectionLossRetries: Int = 3,
             connectionLossRetryDelay: Duration = .milliseconds(5)
         ) {
             self.maximumConnections = max(1, maximumConnections)

@@ -220,6 +220,32 @@ struct AuthServerEndpointTests {
         }
     }
 
+    /// A refresh whose connection dies before its replies arrive: if Redis ran the transaction, the client still gets
+    /// the successor (the old token is gone, so a 503 would end the session); if it did not, a 503 and the old token
+    /// keeps working.
+    @Test(arguments: [true, false])
+    func refreshWithLostRepliesKeepsTheSessionAlive(ranBeforeLoss: Bool) async throws {
+        try await AuthServerHarness.withServer(client: { redis in
+            LostTransactionReplyClient(endpoint: redis.endpoint, ranBeforeLoss: ranBeforeLoss)
+        }) { server, _ in
+            let port = server.port
+            let old = try await AuthServerHarness.registerAndLogin(port: port, "lost-\(ranBeforeLoss)")
+            let refreshed = try await HTTP.request(port: port, "POST", "/auth/refresh", headers: [("Authorization", "Bearer \(old)")])
+            let oldVerify = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer \(old)")])
+            if ranBeforeLoss {
+                #expect(refreshed.status == 200, "\(refreshed.status) \(refreshed.text)")
+                let new = try #require(refreshed.string("token"))
+                let newVerify = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer \(new)")])
+                #expect(newVerify.status == 200)
+                #expect(oldVerify.status == 401)
+            } else {
+                #expect(refreshed.status == 503, "\(refreshed.status) \(refreshed.text)")
+                #expect(refreshed.json?["error"] as? String == "service_unavailable")
+                #expect(oldVerify.status == 200)
+            }
+        }
+    }
+
     @Test func logoutRevokesToken() async throws {
         try await AuthServerHarness.withServer { server, _ in
             let port = server.port

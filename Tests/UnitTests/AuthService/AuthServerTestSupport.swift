@@ -1,5 +1,6 @@
 import AuthServiceUnderTest
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PerformanceSupport
@@ -104,5 +105,33 @@ final class ConnectionPerCallRedisClient: AuthRedisClient {
     private actor Counter {
         var value = 0
         func add(_ n: Int) { value += n }
+    }
+}
+
+/// Runs every call on the real Redis (a connection per call), but the first `MULTI` pipeline (refresh's transaction)
+/// fails as if its connection closed before the replies arrived: after Redis ran it (`ranBeforeLoss`), or before it
+/// was sent.
+final class LostTransactionReplyClient: AuthRedisClient {
+    let base: ConnectionPerCallRedisClient
+    let ranBeforeLoss: Bool
+    private let lost = NIOLockedValueBox(false)
+
+    init(endpoint: RedisEndpoint, ranBeforeLoss: Bool) {
+        self.base = ConnectionPerCallRedisClient(endpoint: endpoint)
+        self.ranBeforeLoss = ranBeforeLoss
+    }
+
+    func command(_ arguments: [String]) async throws -> RedisReply {
+        try await base.command(arguments)
+    }
+
+    func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        let loseThisOne = commands.first == ["MULTI"] && lost.withLockedValue { lost in
+            defer { lost = true }
+            return !lost
+        }
+        guard loseThisOne else { return try await base.pipeline(commands) }
+        if ranBeforeLoss { _ = try await base.pipeline(commands) }
+        throw RedisConnectionError(.connectionClosed, "connection closed before the replies (injected by the test)")
     }
 }
