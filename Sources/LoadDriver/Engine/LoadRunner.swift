@@ -64,10 +64,12 @@ public struct LoadRunner: Sendable {
 
         let runStart = nowNanos()
         let runId = Self.makeRunId()
+        // A negative, NaN or infinite tick from a caller means exact times, not a crash; a tick is at most 1 s.
+        let timerResolutionMs = config.timerResolutionMs.isFinite ? min(max(0, config.timerResolutionMs), 1000) : 0
         let plan = RunPlan(
             scenario: scenario, runId: runId, address: address, hostHeader: config.target.hostHeader,
             connectTimeout: connectTimeout, maxErrorSamplesPerKind: config.maxErrorSamplesPerKind, runStartNanos: runStart,
-            timerResolutionNanos: Int64((config.timerResolutionMs * 1e6).rounded()))
+            timerResolutionNanos: Int64((timerResolutionMs * 1e6).rounded()))
         logger.info(
             "load run starting",
             metadata: ["scenario": "\(scenario.name)", "users": "\(scenario.users)", "target": "\(config.target)", "runId": "\(runId)"])
@@ -148,7 +150,7 @@ public struct LoadRunner: Sendable {
         if let machine0, let machine1 {
             result.driver.machine = machine1.usage(since: machine0, cpus: ProcessInfo.processInfo.activeProcessorCount)
         }
-        if scenario.load.isOpen { result.driver.timerResolutionMs = max(0, config.timerResolutionMs) }
+        if scenario.load.isOpen { result.driver.timerResolutionMs = timerResolutionMs }
         result.passed = result.thresholds.allSatisfy(\.ok)
         logger.info(
             "load run finished",

@@ -68,7 +68,7 @@ final class RunPlan: Sendable {
         self.connectTimeout = connectTimeout
         self.maxErrorSamplesPerKind = maxErrorSamplesPerKind
         self.runStartNanos = runStartNanos
-        self.timerResolutionNanos = max(0, timerResolutionNanos)
+        self.timerResolutionNanos = timerResolutionNanos
         self.hardDeadlineNanos = runStartNanos + Int64(scenario.effectiveWallClockCapSeconds * 1e9)
         self.requestTimeoutNanos = Int64(scenario.requestTimeoutSeconds * 1e9)
         var names: [String] = []

@@ -150,7 +150,8 @@ public final class RedisConnectionPool: Service, Sendable {
 
     /// Like ``command(_:)``; an `idempotent` command (a read such as `GET`, or a write that may safely run twice) is
     /// retried on another connection, up to `connectionLossRetries` times and after `connectionLossRetryDelay`
-    /// (doubling), when its connection closed before the reply arrived. Each retry is counted in ``PoolMetrics/connectionLossRetries``.
+    /// (doubling), when its connection closed before the reply arrived. Each retry is counted in
+    /// ``PoolMetrics/connectionLossRetries``.
     @discardableResult
     public func command(_ arguments: [String], idempotent: Bool) async throws -> RedisReply {
         var retries = idempotent ? configuration.connectionLossRetries : 0
