@@ -46,7 +46,8 @@ enum ScenarioCheck {
         }
         // The machine's state goes with every failure: a shared CI machine in a slow phase looks like a regression.
         let machine = run.result.driver.machine.map {
-            String(format: " [machine during the load: %d CPUs %.0f%% busy, %.1f%% stolen]", $0.cpus, $0.busyPercent, $0.stealPercent)
+            String(format: " [machine during the load: %d CPUs %.0f%% busy, %.1f%% stolen", $0.cpus, $0.busyPercent, $0.stealPercent)
+                + (run.result.busiestSecondDescription.map { "; \($0)" } ?? "") + "]"
         } ?? ""
         for failure in run.failures {
             Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)\(machine)"))

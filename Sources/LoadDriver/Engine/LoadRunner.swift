@@ -120,6 +120,7 @@ public struct LoadRunner: Sendable {
         let pollTask: Task<[PoolMonitor.Sample], Never>? = monitor.map { monitor in
             Task { await monitor.pollEverySecond(from: loadStart) }
         }
+        let cpuTask = Task { await CPUMonitor.sampleEverySecond(from: loadStart) }
 
         var reports: [LoopReport] = []
         for (i, f) in reportFutures.enumerated() {
@@ -135,6 +136,8 @@ public struct LoadRunner: Sendable {
         let cpu1 = ProcessResources.cpuTime()
         let machine1 = MachineCPU.now()
         pollTask?.cancel()
+        cpuTask.cancel()
+        let cpuSamples = await cpuTask.value
         var poolSamples = await pollTask?.value ?? []
         if let final = await monitor?.sample() { poolSamples.append(final) }
 
@@ -143,7 +146,7 @@ public struct LoadRunner: Sendable {
         var result = LoadTestResult.assemble(
             scenario: scenario, environment: environment, runId: runId, startedAt: startedAt, reports: reports,
             endpointNames: plan.endpointNames, timeline: timeline, loadEnd: loadEnd,
-            initialPool: initialPool, poolSamples: poolSamples, failedPolls: monitor?.failedPolls ?? 0,
+            initialPool: initialPool, poolSamples: poolSamples, failedPolls: monitor?.failedPolls ?? 0, cpuSamples: cpuSamples,
             cpu: (cpu1.user - cpu0.user, cpu1.system - cpu0.system), driverLimitedLagMs: config.driverLimitedLagMs,
             eventLoopThreads: threads, setupSeconds: setupSeconds, thresholds: thresholds,
             maxSamplesPerKind: config.maxErrorSamplesPerKind)

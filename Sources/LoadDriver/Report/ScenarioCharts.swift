@@ -2,7 +2,7 @@ import Foundation
 
 /// A chart ready for the page: its SVG and what it shows.
 package struct RenderedChart: Sendable {
-    /// `throughput`, `latency`, `pool`, `errors` or `distribution`.
+    /// `throughput`, `latency`, `pool`, `cpu`, `errors` or `distribution`.
     package var id: String
     package var title: String
     /// One or two sentences under the chart (what is estimated, what is off the chart).
@@ -11,9 +11,9 @@ package struct RenderedChart: Sendable {
     package var isEmpty: Bool
 }
 
-/// The five charts of one scenario, built from its result (and its baseline for the distribution overlay).
+/// The six charts of one scenario, built from its result (and its baseline for the distribution overlay).
 package struct ScenarioCharts {
-    package static let ids = ["throughput", "latency", "pool", "errors", "distribution"]
+    package static let ids = ["throughput", "latency", "pool", "cpu", "errors", "distribution"]
 
     let result: LoadTestResult
     let baseline: LoadTestResult?
@@ -24,7 +24,7 @@ package struct ScenarioCharts {
     }
 
     package func all() -> [RenderedChart] {
-        [throughput(), latency(), pool(), errors(), distribution()]
+        [throughput(), latency(), pool(), cpu(), errors(), distribution()]
     }
 
     private var series: [TimeSeriesPoint] { result.timeSeries.sorted { $0.second < $1.second } }
@@ -143,6 +143,29 @@ package struct ScenarioCharts {
             id: "pool", title: "Pool: connections in use and waiters", xTitle: "seconds since load start",
             yTitle: "connections / callers", yFormat: .count, series: lines, references: references, bands: warmUpBands,
             emptyMessage: message)
+        return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
+    }
+
+    /// The machine's CPU per second, in percent of all its CPUs: busy (anything), this process (the driver, plus the
+    /// server when in-process) and hypervisor steal. A latency spike in a second where the machine was saturated by
+    /// something other than this process is the machine's noise, not the service's regression.
+    func cpu() -> RenderedChart {
+        let machineCPUs = result.driver.machine?.cpus
+        func cpus(_ p: TimeSeriesPoint) -> Double { Double(max(1, p.machine?.cpus ?? machineCPUs ?? 1)) }
+        let lines = [
+            ChartSeries(name: "machine busy", color: ChartPalette.gray, segments: segments { $0.machine?.busyPercent }),
+            ChartSeries(name: "this process", color: ChartPalette.blue, segments: segments { p in p.cpuPercent.map { $0 / cpus(p) } }),
+            ChartSeries(name: "steal", color: ChartPalette.red, segments: segments { $0.machine?.stealPercent }, lineWidth: 1.5),
+        ]
+        let chart = LineChart(
+            id: "cpu", title: "Machine CPU per second", xTitle: "seconds since load start",
+            yTitle: "% of all CPUs", yFormat: .count, series: lines,
+            references: [ReferenceLine(value: 100, label: machineCPUs.map { "all \($0) CPUs" } ?? "all CPUs", color: ChartPalette.gray)],
+            bands: warmUpBands, emptyMessage: "no per-second CPU samples in this result (/proc/stat unreadable or an older result)")
+        var caption = "Busy: every process on the machine; this process: the driver, plus the server when it runs in-process; steal: taken by the hypervisor."
+        if let machine = result.driver.machine {
+            caption += " Over the load: \(ReportFormat.plain(machine.busyPercent))% busy, \(ReportFormat.plain(machine.stealPercent))% steal."
+        }
         return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Histogram
 
 extension LoadTestResult {
@@ -5,7 +6,8 @@ extension LoadTestResult {
     static func assemble(
         scenario: Scenario, environment: RunEnvironment, runId: String, startedAt: String, reports: [LoopReport],
         endpointNames: [String], timeline: Timeline, loadEnd: Int64, initialPool: PoolMonitor.Sample?,
-        poolSamples: [PoolMonitor.Sample], failedPolls: Int, cpu: (user: Double, system: Double),
+        poolSamples: [PoolMonitor.Sample], failedPolls: Int, cpuSamples: [CPUMonitor.Sample] = [],
+        cpu: (user: Double, system: Double),
         driverLimitedLagMs: Double, eventLoopThreads: Int, setupSeconds: Double, thresholds: [Threshold], maxSamplesPerKind: Int
     ) -> LoadTestResult {
         var latency = LoopRecorder.makeHistogram()
@@ -126,7 +128,7 @@ extension LoadTestResult {
                 failedPolls: failedPolls)
         }
 
-        let warmSeconds = Int((Double(timeline.measureStart - timeline.loadStart) / 1e9).rounded(.down))
+        let secondCPU = CPUMonitor.perSecond(cpuSamples, cpus: ProcessInfo.processInfo.activeProcessorCount)
         let timeSeries = seconds.enumerated().map { (i, s) -> TimeSeriesPoint in
             let h = s.histogram
             func p(_ q: Double) -> Double { h.map { Double($0.valueAtPercentile(q)) / 1000 } ?? 0 }
@@ -134,7 +136,7 @@ extension LoadTestResult {
                 second: i, warmUp: Double(i) < scenario.warmUpSeconds, requests: s.requests, errors: s.errors, p50Ms: p(50), p95Ms: p(95),
                 p99Ms: p(99), achievedRate: Double(s.requests),
                 targetRate: scenario.load.isOpen ? schedule.averageRate(from: Double(i), to: Double(i + 1)) : nil,
-                pool: secondPool[i])
+                pool: secondPool[i], machine: secondCPU[i]?.machine, cpuPercent: secondCPU[i]?.cpuPercent)
         }
 
         let loadSeconds = max(Double(loadEnd - timeline.loadStart) / 1e9, 1e-3)

@@ -49,6 +49,7 @@ extension LoadTestResult {
         if let tick = d.timerResolutionMs { out += "; timer resolution \(f(tick, 1)) ms" }
         if let m = d.machine {
             out += "\nmachine: \(m.cpus) CPUs \(f(m.busyPercent, 0))% busy, \(f(m.stealPercent, 1))% stolen by the hypervisor during the load"
+            if let busiest = self.busiestSecondDescription { out += "; \(busiest)" }
         }
         out += d.driverLimited ? "\n  DRIVER-LIMITED: scheduling lag p99 > \(f(d.driverLimitedLagMs, 1)) ms — latencies include driver delay\n" : "\n"
         if !self.thresholds.isEmpty {
@@ -60,5 +61,23 @@ extension LoadTestResult {
         }
         out += self.passed ? "RESULT: PASSED\n" : "RESULT: FAILED\n"
         return out
+    }
+}
+
+extension LoadTestResult {
+    /// The measured second in which the machine was busiest (from the per-second CPU samples), if any.
+    public var busiestSecond: TimeSeriesPoint? {
+        timeSeries.filter { !$0.warmUp && $0.machine != nil }.max { $0.machine!.busyPercent < $1.machine!.busyPercent }
+    }
+
+    /// E.g. "busiest second s14: 97% busy (this process 150% of a core, 2.1% stolen)"; `nil` without CPU samples.
+    public var busiestSecondDescription: String? {
+        guard let point = busiestSecond, let machine = point.machine else { return nil }
+        var text = "busiest second s\(point.second): \(Int(machine.busyPercent.rounded()))% busy"
+        var parts: [String] = []
+        if let cpu = point.cpuPercent { parts.append("this process \(Int(cpu.rounded()))% of a core") }
+        parts.append(String(format: "%.1f%% stolen", machine.stealPercent))
+        text += " (" + parts.joined(separator: ", ") + ")"
+        return text
     }
 }

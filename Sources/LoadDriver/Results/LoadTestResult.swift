@@ -193,9 +193,15 @@ public struct TimeSeriesPoint: Codable, Sendable, Equatable {
     public var targetRate: Double?
     /// The pool sample polled during this second, flattened (`nested.field`).
     public var pool: [String: Double]?
+    /// The whole machine's CPU in this second, like ``DriverReport/machine`` (`nil` where `/proc/stat` is unreadable).
+    public var machine: MachineCPUReport?
+    /// This process's CPU in this second (the driver, plus the server when it runs in-process), in percent of one
+    /// core, like ``DriverReport/cpuPercent``. With `machine`, it tells who kept the machine busy in a bad second.
+    public var cpuPercent: Double?
     public init(
         second: Int, warmUp: Bool, requests: Int, errors: Int, p50Ms: Double, p95Ms: Double, p99Ms: Double,
-        achievedRate: Double, targetRate: Double?, pool: [String: Double]?
+        achievedRate: Double, targetRate: Double?, pool: [String: Double]?, machine: MachineCPUReport? = nil,
+        cpuPercent: Double? = nil
     ) {
         self.second = second
         self.warmUp = warmUp
@@ -207,6 +213,8 @@ public struct TimeSeriesPoint: Codable, Sendable, Equatable {
         self.achievedRate = achievedRate
         self.targetRate = targetRate
         self.pool = pool
+        self.machine = machine
+        self.cpuPercent = cpuPercent
     }
 }
 

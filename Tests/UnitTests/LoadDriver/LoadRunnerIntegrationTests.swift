@@ -29,6 +29,9 @@ struct LoadRunnerIntegrationTests {
         #if os(Linux)
         // The machine's CPU over the load phase comes with every result (steal tells a noisy neighbour from a regression).
         #expect(result.driver.machine.map { $0.busyPercent > 0 && $0.busyPercent <= 100 && $0.stealPercent >= 0 } == true)
+        // ... and per second: each whole second of the load has the machine's share and this process's CPU.
+        #expect(result.timeSeries.count >= 2)
+        #expect(result.timeSeries.dropLast().allSatisfy { $0.machine != nil && ($0.cpuPercent ?? -1) >= 0 })
         #endif
         #expect(s.targetRate == 200)
         #expect(abs(s.achievedRate - 200) < 20, "achieved \(s.achievedRate)")

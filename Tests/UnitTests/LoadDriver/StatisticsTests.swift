@@ -147,3 +147,45 @@ struct MachineCPUTests {
         #endif
     }
 }
+
+@Suite("Per-second CPU of the time series")
+struct CPUMonitorTests {
+    private func sample(_ second: Int, atMs: Int64, busy: UInt64, idle: UInt64, steal: UInt64 = 0, process: Double)
+        -> CPUMonitor.Sample
+    {
+        CPUMonitor.Sample(
+            second: second, at: atMs * 1_000_000, machine: MachineCPU(busy: busy, idle: idle, steal: steal),
+            processSeconds: process)
+    }
+
+    @Test func eachSecondGetsTheCPUBetweenItsSampleAndTheNext() throws {
+        let samples = [
+            sample(0, atMs: 0, busy: 0, idle: 0, process: 0),
+            // Second 0: 150 of 200 jiffies busy, 10 stolen; the process used 1.2 s of CPU in 1 s.
+            sample(1, atMs: 1_000, busy: 150, idle: 40, steal: 10, process: 1.2),
+            // Second 1's sample ran 500 ms late (a stall): its interval is the real 1.5 s, and it stays second 1.
+            sample(2, atMs: 2_500, busy: 450, idle: 40, steal: 10, process: 3.0),
+            // A final sample 50 ms later closes nothing measurable.
+            sample(3, atMs: 2_550, busy: 460, idle: 40, steal: 10, process: 3.05),
+        ]
+        let seconds = CPUMonitor.perSecond(samples, cpus: 2)
+        #expect(seconds.keys.sorted() == [0, 1])
+        let first = try #require(seconds[0])
+        #expect(abs(first.cpuPercent - 120) < 1e-9)
+        #expect(abs((first.machine?.busyPercent ?? 0) - 75) < 1e-9)
+        #expect(abs((first.machine?.stealPercent ?? 0) - 5) < 1e-9)
+        let second = try #require(seconds[1])
+        #expect(abs(second.cpuPercent - 120) < 1e-9)
+        #expect(abs((second.machine?.busyPercent ?? 0) - 100) < 1e-9)
+    }
+
+    @Test func withoutProcStatOnlyTheProcessCPUIsReported() throws {
+        let samples = [
+            CPUMonitor.Sample(second: 0, at: 0, machine: nil, processSeconds: 0),
+            CPUMonitor.Sample(second: 1, at: 2_000_000_000, machine: nil, processSeconds: 1),
+        ]
+        let only = try #require(CPUMonitor.perSecond(samples, cpus: 2)[0])
+        #expect(only.machine == nil)
+        #expect(abs(only.cpuPercent - 50) < 1e-9)
+    }
+}

@@ -67,6 +67,7 @@ import Testing
             #expect(try seriesNames("throughput").isSuperset(of: ["target", "achieved"]))
             #expect(try seriesNames("latency") == ["p50", "p95", "p99"])
             #expect(try seriesNames("pool") == ["inUse", "waiters"])
+            #expect(try seriesNames("cpu") == ["machine busy", "this process", "steal"])
             #expect(try seriesNames("distribution") == [scenario])
         }
     }
@@ -185,7 +186,7 @@ import Testing
 
 /// The chart identifiers every scenario section has.
 enum ScenarioChartIDs {
-    static let all = ["throughput", "latency", "pool", "errors", "distribution"]
+    static let all = ["throughput", "latency", "pool", "cpu", "errors", "distribution"]
 }
 
 /// Errors per second by kind, derived from per-second totals, counts per kind and the kept samples.

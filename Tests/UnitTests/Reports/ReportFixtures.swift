@@ -71,7 +71,9 @@ enum ReportFixtures {
             ] : nil
             points.append(TimeSeriesPoint(
                 second: second, warmUp: second < warmUp, requests: requests, errors: errors, p50Ms: p50, p95Ms: p95, p99Ms: p99,
-                achievedRate: achieved, targetRate: target, pool: poolSample))
+                achievedRate: achieved, targetRate: target, pool: poolSample,
+                machine: MachineCPUReport(cpus: 2, busyPercent: stalled ? 99 : 70 + random.next() * 10, stealPercent: random.next() * 3),
+                cpuPercent: stalled ? 150 : 120 + random.next() * 10))
         }
         _ = histogram.record(UInt64(2_400_000 * latencyScale))  // one very slow request: the max
         let measured = points.filter { !$0.warmUp }
@@ -121,7 +123,7 @@ enum ReportFixtures {
             driver: DriverReport(schedulingLagMs: .init(count: requests, p50: 0.05, p99: 0.8, max: 4), cpuUserSeconds: 21,
                                  cpuSystemSeconds: 9, cpuPercent: 93, driverLimited: false, driverLimitedLagMs: 10,
                                  eventLoopThreads: 1, connectionsOpened: users, reconnects: stall ? 12 : 0, setupSeconds: 3.2,
-                                 stopReason: "duration"),
+                                 stopReason: "duration", machine: MachineCPUReport(cpus: 2, busyPercent: 78, stealPercent: 1.5)),
             thresholds: [], passed: true)
         try? result.applyThresholds(thresholds)
         return result
