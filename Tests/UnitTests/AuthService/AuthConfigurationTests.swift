@@ -11,7 +11,7 @@ struct AuthConfigurationTests {
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8002)
         #expect(configuration.workers == 1)
-        #expect(!configuration.handlersOnEventLoop && !configuration.dedicatedRedisEventLoop)
+        #expect(!configuration.handlersOnEventLoop && configuration.dedicatedRedisEventLoop)
         #expect(configuration.backlog == 4096)
         #expect(configuration.redisURL == "redis://127.0.0.1:6379")
         #expect(configuration.pool.maximumConnections == 160)
@@ -39,10 +39,10 @@ struct AuthConfigurationTests {
             "AUTH_HASH_ITERATIONS": "1234", "AUTH_HASH_THREADS": "4", "AUTH_TOKEN_TTL_SECONDS": "0.5",
             "AUTH_RATE_LIMIT_MAX_FAILED": "3", "AUTH_RATE_LIMIT_WINDOW_SECONDS": "60", "AUTH_KEY_PREFIX": "t1:",
             "AUTH_POOL_MAX_CONNECTIONS": "32", "AUTH_POOL_ACQUIRE_TIMEOUT_MS": "250", "AUTH_STARTUP_CHECK": "false",
-            "AUTH_HANDLERS_ON_EVENT_LOOP": "true", "AUTH_DEDICATED_REDIS_LOOP": "true", "UNRELATED": "x",
+            "AUTH_HANDLERS_ON_EVENT_LOOP": "true", "AUTH_DEDICATED_REDIS_LOOP": "false", "UNRELATED": "x",
         ])
         #expect(configuration.handlersOnEventLoop)
-        #expect(configuration.dedicatedRedisEventLoop)
+        #expect(!configuration.dedicatedRedisEventLoop)
         #expect(configuration.host == "0.0.0.0")
         #expect(configuration.port == 0)
         #expect(configuration.workers == 3)

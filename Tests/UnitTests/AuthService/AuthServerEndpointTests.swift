@@ -64,9 +64,10 @@ struct AuthServerEndpointTests {
         }
     }
 
-    /// The opt-in thread layouts serve the same API: handlers on the connection's event loop (one and two workers),
-    /// the pool's I/O on its own loop; 50 concurrent verifies, then a prompt graceful shutdown.
-    @Test(arguments: [(1, true, true), (2, true, false), (1, false, true)])
+    /// Every thread layout serves the same API: handlers on the connection's event loop (one and two workers), the
+    /// pool's I/O on its own loop (the default) or on the workers' loop; 50 concurrent verifies, then a prompt
+    /// graceful shutdown.
+    @Test(arguments: [(1, true, true), (2, true, false), (1, false, true), (1, false, false)])
     func eventLoopKnobsServeTheSameAPI(workers: Int, handlersOnEventLoop: Bool, dedicatedRedisEventLoop: Bool) async throws {
         try await AuthServerHarness.withServer(configure: {
             $0.workers = workers
