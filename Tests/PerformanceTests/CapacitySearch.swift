@@ -61,12 +61,7 @@ struct CapacitySearch {
         port: Int, users: Int, server: AuthServiceConfiguration, environment: PerformanceEnvironment, logger: Logger
     ) async throws -> CapacityReport {
         var runEnvironment = RunEnvironment()
-        runEnvironment.extra = [
-            "serverBuildConfiguration": PerformanceEnvironment.buildConfiguration,
-            "hashIterations": String(server.hashIterations),
-            "poolMaximumConnections": String(server.pool.maximumConnections),
-            "serverWorkers": String(server.workers),
-        ]
+        runEnvironment.extra = server.runEnvironmentFields
         let runner = LoadRunner.Configuration(
             target: Target(host: "127.0.0.1", port: port), eventLoopThreads: 1, poolMonitorPath: "/health/redis",
             logger: logger, environment: runEnvironment)

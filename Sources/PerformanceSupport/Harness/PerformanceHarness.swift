@@ -99,14 +99,9 @@ public enum PerformanceHarness {
         during: (@Sendable (LiveScenario) async throws -> Void)?
     ) async throws -> PerformanceRun {
         var runEnvironment = RunEnvironment()
-        runEnvironment.extra = [
-            "serverBuildConfiguration": PerformanceEnvironment.buildConfiguration,
-            "hashIterations": String(serverConfiguration.hashIterations),
-            "poolMaximumConnections": String(serverConfiguration.pool.maximumConnections),
-            "serverWorkers": String(serverConfiguration.workers),
-            "durationScale": String(environment.durationScale),
-            "redis": redis.isExternal ? "external (REDIS_URL)" : "redis-server started by the test",
-        ]
+        runEnvironment.extra = serverConfiguration.runEnvironmentFields
+        runEnvironment.extra["durationScale"] = String(environment.durationScale)
+        runEnvironment.extra["redis"] = redis.isExternal ? "external (REDIS_URL)" : "redis-server started by the test"
         if let injected = environment.injectedRegression { runEnvironment.extra["injectedRegression"] = injected.rawValue }
         let configuration = LoadRunner.Configuration(
             target: try Target(url: "http://127.0.0.1:\(server.port)"),
