@@ -66,7 +66,7 @@ struct ScenarioSection {
         if let util = result.pool?.peak["utilization"] {
             tiles.append(("Pool peak", ReportFormat.percent(util), result.pool?.peak["waiters"].map { "waiters " + ReportFormat.plain($0) }))
         }
-        tiles.append(("Driver lag p99", ReportFormat.ms(result.driver.schedulingLagMs.p99), "CPU " + ReportFormat.plain(result.driver.cpuPercent) + "%"))
+        tiles.append(("Driver lag p99", result.driver.schedulingLagMs.count == 0 ? "n/a" : ReportFormat.ms(result.driver.schedulingLagMs.p99), "CPU " + ReportFormat.plain(result.driver.cpuPercent) + "%"))
         html.raw("<div class=\"kpis\">")
         for (label, value, sub) in tiles {
             html.raw("<div class=\"kpi\"><div class=\"label\">\(h(label))</div><div class=\"value\">\(h(value))</div>")
@@ -209,7 +209,7 @@ struct ScenarioSection {
     private func driver(_ html: inout HTMLText) {
         let d = result.driver
         var rows: [(String, String)] = [
-            ("scheduling lag p50 / p99 / max", "\(ReportFormat.ms(d.schedulingLagMs.p50)) / \(ReportFormat.ms(d.schedulingLagMs.p99)) / \(ReportFormat.ms(d.schedulingLagMs.max))"),
+            ("scheduling lag p50 / p99 / max", d.schedulingLagMs.count == 0 ? "n/a: no send went out on its own timer (every slot found its connection busy)" : "\(ReportFormat.ms(d.schedulingLagMs.p50)) / \(ReportFormat.ms(d.schedulingLagMs.p99)) / \(ReportFormat.ms(d.schedulingLagMs.max))"),
             ("driver-limited", d.driverLimited ? "yes (bound \(ReportFormat.ms(d.driverLimitedLagMs)))" : "no (bound \(ReportFormat.ms(d.driverLimitedLagMs)))"),
             ("process CPU", "\(ReportFormat.plain(d.cpuPercent))% of one core (user \(ReportFormat.plain(d.cpuUserSeconds)) s, system \(ReportFormat.plain(d.cpuSystemSeconds)) s)"),
             ("event-loop threads", String(d.eventLoopThreads)),

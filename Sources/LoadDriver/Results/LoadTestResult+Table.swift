@@ -45,7 +45,7 @@ extension LoadTestResult {
             out += "pool (peak): " + keys.prefix(12).map { "\($0)=\(f(pool.peak[$0]!, 3))" }.joined(separator: " ") + "\n"
         }
         let d = self.driver
-        out += "driver: lag p50 \(f(d.schedulingLagMs.p50, 3)) ms, p99 \(f(d.schedulingLagMs.p99, 3)) ms, max \(f(d.schedulingLagMs.max, 3)) ms; CPU \(f(d.cpuPercent, 0))% of a core; \(d.eventLoopThreads) loop(s); \(d.connectionsOpened) connections (\(d.reconnects) reconnects); stop: \(d.stopReason)"
+        out += "driver: lag \(d.schedulingLagMs.summary); CPU \(f(d.cpuPercent, 0))% of a core; \(d.eventLoopThreads) loop(s); \(d.connectionsOpened) connections (\(d.reconnects) reconnects); stop: \(d.stopReason)"
         if let tick = d.timerResolutionMs { out += "; timer resolution \(f(tick, 1)) ms" }
         if let m = d.machine {
             out += "\nmachine: \(m.cpus) CPUs \(f(m.busyPercent, 0))% busy, \(f(m.stealPercent, 1))% stolen by the hypervisor during the load"

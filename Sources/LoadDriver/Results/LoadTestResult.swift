@@ -270,6 +270,8 @@ public struct DriverReport: Codable, Sendable, Equatable {
     public var timerResolutionMs: Double?
 
     public struct LagStats: Codable, Sendable, Equatable {
+        /// Sends released by their own timer (the ones whose lag is measured). A send whose slot found its
+        /// connection still busy is counted late instead, and its delay is the server's, not the driver's.
         public var count: Int
         public var p50: Double
         public var p99: Double
@@ -279,6 +281,13 @@ public struct DriverReport: Codable, Sendable, Equatable {
             self.p50 = p50
             self.p99 = p99
             self.max = max
+        }
+
+        /// "p50 0.6 ms, p99 2.2 ms, max 7.6 ms", or why there is nothing to show.
+        public var summary: String {
+            guard count > 0 else { return "n/a (no send went out on its own timer: every slot found its connection busy)" }
+            func f(_ v: Double) -> String { String(format: "%.3f", v) }
+            return "p50 \(f(p50)) ms, p99 \(f(p99)) ms, max \(f(max)) ms"
         }
     }
 

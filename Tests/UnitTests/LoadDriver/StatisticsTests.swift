@@ -189,3 +189,13 @@ struct CPUMonitorTests {
         #expect(abs(only.cpuPercent - 50) < 1e-9)
     }
 }
+
+@Suite("Driver lag summary")
+struct LagSummaryTests {
+    @Test func noTimerReleasedSendMeansNoLagToShowNotZero() {
+        let none = DriverReport.LagStats(count: 0, p50: 0, p99: 0, max: 0)
+        #expect(none.summary.hasPrefix("n/a"))
+        let some = DriverReport.LagStats(count: 10, p50: 0.6, p99: 2.25, max: 7.5)
+        #expect(some.summary == "p50 0.600 ms, p99 2.250 ms, max 7.500 ms")
+    }
+}
