@@ -101,6 +101,9 @@ package struct BaselineDelta: Sendable {
         if c.failureRate > b.failureRate + tolerances.failureRateGrowth { failureStatus = .regression }
         metrics.append(MetricDelta(key: "failureRate", label: "Failure rate", baseline: b.failureRate, current: c.failureRate,
                                    format: .fraction, higherIsBetter: false, rule: "may not grow", status: failureStatus))
+        if let cur = c.latencyMs.p10, let base = b.latencyMs.p10 {
+            latency("p10", "p10 (floor)", cur, base, gated: true)
+        }
         latency("p50", "p50", c.latencyMs.p50, b.latencyMs.p50, gated: true)
         latency("p95", "p95", c.latencyMs.p95, b.latencyMs.p95, gated: true)
         latency("p99", "p99", c.latencyMs.p99, b.latencyMs.p99, gated: true)

@@ -4,6 +4,10 @@ import Histogram
 public struct LatencyStats: Codable, Sendable, Equatable {
     public var count: Int
     public var min: Double
+    /// The 10th percentile: the latency floor most requests pay even when the machine is quiet. Noise (a busy
+    /// neighbour, a stall) adds latency to some requests but seldom lowers the floor, so a constant added delay shows
+    /// here most clearly (`nil` in results written before it was recorded).
+    public var p10: Double?
     public var p50: Double
     public var p75: Double
     public var p90: Double
@@ -15,11 +19,12 @@ public struct LatencyStats: Codable, Sendable, Equatable {
     public var stddev: Double
 
     public init(
-        count: Int = 0, min: Double = 0, p50: Double = 0, p75: Double = 0, p90: Double = 0, p95: Double = 0,
-        p99: Double = 0, p999: Double = 0, max: Double = 0, mean: Double = 0, stddev: Double = 0
+        count: Int = 0, min: Double = 0, p10: Double? = nil, p50: Double = 0, p75: Double = 0, p90: Double = 0,
+        p95: Double = 0, p99: Double = 0, p999: Double = 0, max: Double = 0, mean: Double = 0, stddev: Double = 0
     ) {
         self.count = count
         self.min = min
+        self.p10 = p10
         self.p50 = p50
         self.p75 = p75
         self.p90 = p90
@@ -41,6 +46,7 @@ public struct LatencyStats: Codable, Sendable, Equatable {
         self.init(
             count: Int(h.totalCount),
             min: ms(h.min),
+            p10: ms(h.valueAtPercentile(10)),
             p50: ms(h.valueAtPercentile(50)),
             p75: ms(h.valueAtPercentile(75)),
             p90: ms(h.valueAtPercentile(90)),
@@ -53,9 +59,10 @@ public struct LatencyStats: Codable, Sendable, Equatable {
         )
     }
 
-    /// A percentile by its number (50, 75, 90, 95, 99, 99.9) or `nil` for one that is not stored.
+    /// A percentile by its number (10, 50, 75, 90, 95, 99, 99.9) or `nil` for one that is not stored.
     public func percentile(_ p: Double) -> Double? {
         switch p {
+        case 10: return self.p10
         case 50: return self.p50
         case 75: return self.p75
         case 90: return self.p90

@@ -19,10 +19,18 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         public var medianGrowth: Double
         /// ...plus this absolute slack in ms. Default 1 ms.
         public var medianSlackMs: Double
+        /// The latency floor (p10) may grow by this fraction... Default 0.5 (1.5x). Noise adds latency to some
+        /// requests but seldom lifts the floor, so a constant added delay (a slower network hop, an extra round trip)
+        /// shows here first. Compared only when both results record p10.
+        public var floorGrowth: Double
+        /// ...plus this absolute slack in ms. Default 0.5 ms.
+        public var floorSlackMs: Double
 
         public init(latencyGrowth: Double = 0.5, latencySlackMs: Double = 2, failureRateIncreasePoints: Double = 0.1,
                     achievedRateDrop: Double = 0.05, perEndpoint: Bool = true, medianGrowth: Double = 1.0,
-                    medianSlackMs: Double = 1) {
+                    medianSlackMs: Double = 1, floorGrowth: Double = 0.5, floorSlackMs: Double = 0.5) {
+            self.floorGrowth = floorGrowth
+            self.floorSlackMs = floorSlackMs
             self.medianGrowth = medianGrowth
             self.medianSlackMs = medianSlackMs
             self.latencyGrowth = latencyGrowth
@@ -71,6 +79,9 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         }
         func latency(_ name: String, _ b: Double, _ c: Double) {
             higherWorse(name, b, c, allowed: b * (1 + tolerances.latencyGrowth) + tolerances.latencySlackMs)
+        }
+        if let b = baseline.summary.latencyMs.p10, let c = current.summary.latencyMs.p10 {
+            higherWorse("p10Ms", b, c, allowed: b * (1 + tolerances.floorGrowth) + tolerances.floorSlackMs)
         }
         higherWorse(
             "p50Ms", baseline.summary.latencyMs.p50, current.summary.latencyMs.p50,

@@ -107,4 +107,25 @@ struct ThresholdTests {
         subMsCurrent.summary.latencyMs.p95 = 1.5  // +650%, but only 1.3 ms: within the 2 ms slack
         #expect(BaselineComparison(current: subMsCurrent, baseline: subMs).passed)
     }
+
+    /// The floor (p10) catches a constant added delay that the median's looser tolerance lets through; results
+    /// without p10 (older files) are compared without it.
+    @Test func latencyFloorCatchesAConstantAddedDelay() {
+        var baseline = SampleResults.make()
+        baseline.summary.latencyMs.p10 = 1.40
+        baseline.summary.latencyMs.p50 = 2.47
+        var noisy = baseline  // a clean run in a noisy phase: the median moved, the floor hardly
+        noisy.summary.latencyMs.p10 = 1.48
+        noisy.summary.latencyMs.p50 = 4.79
+        #expect(BaselineComparison(current: noisy, baseline: baseline).passed)
+        var delayed = baseline  // 2 ms added to every Redis call
+        delayed.summary.latencyMs.p10 = 3.70
+        delayed.summary.latencyMs.p50 = 4.85
+        let c = BaselineComparison(current: delayed, baseline: baseline)
+        #expect(c.regressions == ["p10Ms"])
+        #expect(abs((c.metrics.first { $0.metric == "p10Ms" }?.allowed ?? 0) - 2.6) < 1e-9)
+        var older = baseline
+        older.summary.latencyMs.p10 = nil
+        #expect(!BaselineComparison(current: delayed, baseline: older).metrics.contains { $0.metric == "p10Ms" })
+    }
 }

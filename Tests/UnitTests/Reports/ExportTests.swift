@@ -24,7 +24,7 @@ import Testing
         let baseline = ReportFixtures.result(name: "Stress", stall: false, seed: 3)
         let current = ReportFixtures.result(name: "Stress", latencyScale: 2.5, stall: false, seed: 3)
         let md = MarkdownReport(results: [ReportedResult(result: current)], baselines: [ReportedResult(result: baseline)]).render()
-        #expect(md.contains("⚠️ 3 regressions vs baseline"), "p50, p95 and p99")
+        #expect(md.contains("⚠️ 4 regressions vs baseline"), "p10 (the floor), p50, p95 and p99")
         #expect(md.contains("⚠️)"), "a regressed cell is marked")
         #expect(md.contains("- **Stress**: p95 regressed +"))
     }
