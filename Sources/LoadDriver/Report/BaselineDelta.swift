@@ -1,24 +1,5 @@
 import Foundation
 
-/// How much worse than the baseline a metric may get before the report calls it a regression.
-public struct DeltaTolerances: Sendable, Equatable {
-    /// Relative growth allowed for p50, p95 and p99 latency. Default 0.5 (+50%).
-    public var latencyGrowth: Double
-    /// Growth below this many milliseconds is never a regression (noise on sub-millisecond latencies). Default 1 ms.
-    public var latencyFloorMs: Double
-    /// Relative drop allowed for the achieved rate. Default 0.05 (-5%).
-    public var achievedRateDrop: Double
-    /// Absolute growth allowed for the failure rate (a fraction). Default 0.0001: failures may not grow.
-    public var failureRateGrowth: Double
-
-    public init(latencyGrowth: Double = 0.5, latencyFloorMs: Double = 1, achievedRateDrop: Double = 0.05, failureRateGrowth: Double = 0.0001) {
-        self.latencyGrowth = latencyGrowth
-        self.latencyFloorMs = latencyFloorMs
-        self.achievedRateDrop = achievedRateDrop
-        self.failureRateGrowth = failureRateGrowth
-    }
-}
-
 /// One metric compared with its baseline.
 package struct MetricDelta: Sendable, Equatable {
     package enum Status: String, Sendable, Equatable {
@@ -72,53 +53,61 @@ package struct BaselineDelta: Sendable {
 
     package func metric(_ key: String) -> MetricDelta? { metrics.first { $0.key == key } }
 
-    package init(current: LoadTestResult, baseline: ReportedResult, tolerances: DeltaTolerances = DeltaTolerances()) {
+    /// The gated rows are exactly ``BaselineComparison``'s metrics with the same `tolerances`, so the report marks a
+    /// regression where `loaddriver compare` and the test suite's gate fail and nowhere else; p99.9, max, service time
+    /// and pool utilization are shown for information.
+    package init(
+        current: LoadTestResult, baseline: ReportedResult,
+        tolerances: BaselineComparison.Tolerances = .default
+    ) {
         self.baselineSource = baseline.source
         self.baselineStartedAt = baseline.result.startedAt
-        let c = current.summary, b = baseline.result.summary
+        let comparison = BaselineComparison(current: current, baseline: baseline.result, tolerances: tolerances)
         var metrics: [MetricDelta] = []
 
-        func latency(_ key: String, _ label: String, _ cur: Double, _ base: Double, gated: Bool) {
-            var status = Self.direction(current: cur, baseline: base, higherIsBetter: false)
-            if gated, base > 0, cur > base * (1 + tolerances.latencyGrowth), cur - base > tolerances.latencyFloorMs {
-                status = .regression
-            } else if gated, base == 0, cur > tolerances.latencyFloorMs {
-                status = .regression
-            }
-            let rule = gated ? "at most " + ReportFormat.relativeChange(tolerances.latencyGrowth) : "informational"
-            metrics.append(MetricDelta(key: key, label: label, baseline: base, current: cur, format: .milliseconds,
-                                       higherIsBetter: false, rule: rule, status: status))
+        for m in comparison.metrics {
+            let (label, format) = Self.presentation(of: m.metric)
+            let higherIsBetter = !m.higherIsWorse
+            let status = m.regression
+                ? MetricDelta.Status.regression
+                : Self.direction(current: m.current, baseline: m.baseline, higherIsBetter: higherIsBetter)
+            let rule = (m.higherIsWorse ? "at most " : "at least ") + format.value(m.allowed)
+            metrics.append(MetricDelta(key: m.metric, label: label, baseline: m.baseline, current: m.current,
+                                       format: format, higherIsBetter: higherIsBetter, rule: rule, status: status))
         }
 
-        // Throughput.
-        var achievedStatus = Self.direction(current: c.achievedRate, baseline: b.achievedRate, higherIsBetter: true)
-        if b.achievedRate > 0, c.achievedRate < b.achievedRate * (1 - tolerances.achievedRateDrop) { achievedStatus = .regression }
-        metrics.append(MetricDelta(key: "achievedRate", label: "Achieved rate", baseline: b.achievedRate, current: c.achievedRate,
-                                   format: .requestsPerSecond, higherIsBetter: true,
-                                   rule: "at most " + ReportFormat.relativeChange(-tolerances.achievedRateDrop), status: achievedStatus))
-        // Failures may not grow.
-        var failureStatus = Self.direction(current: c.failureRate, baseline: b.failureRate, higherIsBetter: false)
-        if c.failureRate > b.failureRate + tolerances.failureRateGrowth { failureStatus = .regression }
-        metrics.append(MetricDelta(key: "failureRate", label: "Failure rate", baseline: b.failureRate, current: c.failureRate,
-                                   format: .fraction, higherIsBetter: false, rule: "may not grow", status: failureStatus))
-        if let cur = c.latencyMs.p10, let base = b.latencyMs.p10 {
-            latency("p10", "p10 (floor)", cur, base, gated: true)
+        func informational(_ key: String, _ label: String, _ cur: Double?, _ base: Double?, _ format: ChartValueFormat) {
+            guard cur != nil || base != nil else { return }
+            let status: MetricDelta.Status = if let cur, let base {
+                Self.direction(current: cur, baseline: base, higherIsBetter: false)
+            } else {
+                .unavailable
+            }
+            metrics.append(MetricDelta(key: key, label: label, baseline: base, current: cur, format: format,
+                                       higherIsBetter: false, rule: "informational", status: status))
         }
-        latency("p50", "p50", c.latencyMs.p50, b.latencyMs.p50, gated: true)
-        latency("p95", "p95", c.latencyMs.p95, b.latencyMs.p95, gated: true)
-        latency("p99", "p99", c.latencyMs.p99, b.latencyMs.p99, gated: true)
-        latency("p999", "p99.9", c.latencyMs.p999, b.latencyMs.p999, gated: false)
-        latency("max", "max", c.latencyMs.max, b.latencyMs.max, gated: false)
-        latency("serviceP95", "service time p95", c.serviceTimeMs.p95, b.serviceTimeMs.p95, gated: false)
-        // Pool pressure (informational).
-        let cu = current.pool?.peak["utilization"], bu = baseline.result.pool?.peak["utilization"]
-        if cu != nil || bu != nil {
-            let status: MetricDelta.Status = (cu != nil && bu != nil)
-                ? Self.direction(current: cu!, baseline: bu!, higherIsBetter: false) : .unavailable
-            metrics.append(MetricDelta(key: "poolUtilization", label: "Pool peak utilization", baseline: bu, current: cu,
-                                       format: .fraction, higherIsBetter: false, rule: "informational", status: status))
-        }
+        let c = current.summary, b = baseline.result.summary
+        informational("p999Ms", "p99.9", c.latencyMs.p999, b.latencyMs.p999, .milliseconds)
+        informational("maxMs", "max", c.latencyMs.max, b.latencyMs.max, .milliseconds)
+        informational("serviceTime.p95Ms", "service time p95", c.serviceTimeMs.p95, b.serviceTimeMs.p95, .milliseconds)
+        informational("pool.utilization", "Pool peak utilization", current.pool?.peak["utilization"],
+                      baseline.result.pool?.peak["utilization"], .fraction)
         self.metrics = metrics
+    }
+
+    /// Label and unit of a ``BaselineComparison`` metric (`p95Ms`, `verify.p99Ms`, `failureRate`, `achievedRate`).
+    static func presentation(of metric: String) -> (label: String, format: ChartValueFormat) {
+        switch metric {
+        case "achievedRate": return ("Achieved rate", .requestsPerSecond)
+        case "failureRate": return ("Failure rate", .fraction)
+        case "p10Ms": return ("p10 (floor)", .milliseconds)
+        case "p50Ms": return ("p50", .milliseconds)
+        case "p95Ms": return ("p95", .milliseconds)
+        case "p99Ms": return ("p99", .milliseconds)
+        default:
+            if metric.hasSuffix(".p99Ms") { return (String(metric.dropLast(".p99Ms".count)) + " p99", .milliseconds) }
+            return (metric, .milliseconds)
+        }
     }
 
     /// better / worse / unchanged with a 5% dead band.

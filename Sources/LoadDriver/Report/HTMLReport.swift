@@ -10,13 +10,15 @@ public struct HTMLReport: Sendable {
     public var capacity: [CapacityReport]
     public var title: String
     public var generatedAt: Date
-    public var tolerances: DeltaTolerances
+    /// The regression rule for baseline deltas: the same as `loaddriver compare`'s and the test suite's gate.
+    /// Default `.default`.
+    public var tolerances: BaselineComparison.Tolerances
     /// Error samples listed per scenario. Default 40.
     public var maxSamplesShown: Int
 
     public init(
         results: [ReportedResult], baselines: [ReportedResult] = [], capacity: [CapacityReport] = [],
-        title: String = "Load test report", generatedAt: Date = Date(), tolerances: DeltaTolerances = DeltaTolerances(),
+        title: String = "Load test report", generatedAt: Date = Date(), tolerances: BaselineComparison.Tolerances = .default,
         maxSamplesShown: Int = 40
     ) {
         self.results = results
@@ -107,9 +109,9 @@ public struct HTMLReport: Sendable {
             html.raw("<td class=\"num\">\(cell(ReportFormat.percent(s.successRate), entry.delta?.metric("failureRate")))</td>")
             html.raw("<td class=\"num\">\(h(ReportFormat.rate(s.targetRate)))</td>")
             html.raw("<td class=\"num\">\(cell(ReportFormat.rate(s.achievedRate), entry.delta?.metric("achievedRate")))</td>")
-            html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p50), entry.delta?.metric("p50")))</td>")
-            html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p95), entry.delta?.metric("p95")))</td>")
-            html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p99), entry.delta?.metric("p99")))</td>")
+            html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p50), entry.delta?.metric("p50Ms")))</td>")
+            html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p95), entry.delta?.metric("p95Ms")))</td>")
+            html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p99), entry.delta?.metric("p99Ms")))</td>")
             html.raw("<td class=\"num\">\(h(ReportFormat.ms(s.latencyMs.max)))</td>")
             html.raw("<td class=\"num\">\(h(ReportFormat.percent(r.pool?.peak["utilization"])))</td>")
             html.raw("<td class=\"num\">\(passedThresholds)/\(r.thresholds.count)</td>")

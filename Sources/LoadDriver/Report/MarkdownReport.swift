@@ -7,10 +7,12 @@ public struct MarkdownReport: Sendable {
     public var baselines: [ReportedResult]
     public var capacity: [CapacityReport]
     public var title: String
-    public var tolerances: DeltaTolerances
+    /// The regression rule for baseline deltas: the same as `loaddriver compare`'s and the test suite's gate.
+    /// Default `.default`.
+    public var tolerances: BaselineComparison.Tolerances
 
     public init(results: [ReportedResult], baselines: [ReportedResult] = [], capacity: [CapacityReport] = [],
-                title: String = "Load test results", tolerances: DeltaTolerances = DeltaTolerances()) {
+                title: String = "Load test results", tolerances: BaselineComparison.Tolerances = .default) {
         self.results = results
         self.baselines = baselines
         self.capacity = capacity
@@ -39,9 +41,9 @@ public struct MarkdownReport: Sendable {
                     ReportFormat.count(s.requests),
                     withDelta(ReportFormat.percent(s.successRate), entry.delta?.metric("failureRate")),
                     withDelta(rate, entry.delta?.metric("achievedRate")),
-                    withDelta(ReportFormat.ms(s.latencyMs.p50), entry.delta?.metric("p50")),
-                    withDelta(ReportFormat.ms(s.latencyMs.p95), entry.delta?.metric("p95")),
-                    withDelta(ReportFormat.ms(s.latencyMs.p99), entry.delta?.metric("p99")),
+                    withDelta(ReportFormat.ms(s.latencyMs.p50), entry.delta?.metric("p50Ms")),
+                    withDelta(ReportFormat.ms(s.latencyMs.p95), entry.delta?.metric("p95Ms")),
+                    withDelta(ReportFormat.ms(s.latencyMs.p99), entry.delta?.metric("p99Ms")),
                     ReportFormat.ms(s.latencyMs.max),
                     ReportFormat.percent(r.pool?.peak["utilization"]),
                     "\(r.thresholds.filter(\.ok).count)/\(r.thresholds.count)",

@@ -40,7 +40,21 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
             self.perEndpoint = perEndpoint
         }
 
+        /// The defaults above: for a quiet, dedicated machine.
         public static let `default` = Tolerances()
+
+        /// For a shared, noisy machine (the test suite's regression gate, `--tolerances shared-machine`): the latency
+        /// floor (p10) is held at 1.5x + 0.5 ms, the median at 2x + 1 ms, the tail (p95/p99, no per-endpoint p99)
+        /// only against gross regressions at 10x + 50 ms — absolute thresholds bound it anyway; failures may grow by
+        /// 0.1 point at most and the achieved rate may drop 5% at most. On the 2-core reference machine noise moved
+        /// Baseline's median 1.7-4.8 ms and its p99 12.9-53.9 ms between clean 10 s runs, but its floor only
+        /// 1.1-1.5 ms, so the floor is what catches a constant added delay (2 ms on every Redis call: p10 3.5-4.1 ms).
+        public static let sharedMachine = Tolerances(
+            latencyGrowth: 9.0, latencySlackMs: 50, failureRateIncreasePoints: 0.1, achievedRateDrop: 0.05,
+            perEndpoint: false, medianGrowth: 1.0, medianSlackMs: 1, floorGrowth: 0.5, floorSlackMs: 0.5)
+
+        /// The named tolerance sets, by the name the CLI takes (`default`, `shared-machine`).
+        public static let presets: [String: Tolerances] = ["default": .default, "shared-machine": .sharedMachine]
     }
 
     /// One compared metric.

@@ -13,15 +13,10 @@ public enum ResultStore {
 
 /// The regression gate's reference results: `Baselines/<scenario>.json`, refreshed by `scripts/perf --update-baselines`.
 public enum BaselineStore {
-    /// The gate's tolerances on a shared, noisy machine: the latency floor (p10) is held tight (1.5x + 0.5 ms), the
-    /// median looser (2x + 1 ms), the tail only against gross regressions (p95/p99 10x + 50 ms; the thresholds bound it
-    /// absolutely); failures may not grow by more than 0.1 point, the achieved rate may not drop over 5%. Noise here
-    /// moves the median (Baseline p50 1.7-4.8 ms in clean 10 s runs) and the tail far more (p99 12.9 -> 53.9 ms between
-    /// two clean runs), but hardly the floor (p10 1.1-1.5 ms), so the floor is what catches a few milliseconds added
-    /// to every Redis call (2 ms: p10 3.5-3.7 ms).
-    public static let gateTolerances = BaselineComparison.Tolerances(
-        latencyGrowth: 9.0, latencySlackMs: 50, failureRateIncreasePoints: 0.1, achievedRateDrop: 0.05,
-        perEndpoint: false, medianGrowth: 1.0, medianSlackMs: 1, floorGrowth: 0.5, floorSlackMs: 0.5)
+    /// The gate's tolerances: ``BaselineComparison/Tolerances/sharedMachine`` (the floor held tight, the median
+    /// looser, the tail only against gross regressions), the same set `loaddriver compare --tolerances shared-machine`
+    /// and `loaddriver report --tolerances shared-machine` apply.
+    public static let gateTolerances = BaselineComparison.Tolerances.sharedMachine
 
     public static func file(for scenario: String, in directory: URL) -> URL {
         directory.appendingPathComponent("\(scenario).json")

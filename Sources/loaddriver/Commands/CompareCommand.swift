@@ -15,17 +15,7 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "The baseline result JSON.")
     var baseline: String
 
-    @Option(help: "Allowed relative growth of p95/p99 (0.5 = +50%).")
-    var latencyGrowth: Double = BaselineComparison.Tolerances.default.latencyGrowth
-
-    @Option(help: "Absolute latency slack in ms added to the allowance.")
-    var latencySlackMs: Double = BaselineComparison.Tolerances.default.latencySlackMs
-
-    @Option(help: "Allowed failure-rate increase in percentage points.")
-    var failureRatePoints: Double = BaselineComparison.Tolerances.default.failureRateIncreasePoints
-
-    @Option(help: "Allowed relative drop of the achieved rate (0.05 = 5%).")
-    var achievedRateDrop: Double = BaselineComparison.Tolerances.default.achievedRateDrop
+    @OptionGroup var tolerances: ToleranceOptions
 
     @Flag(help: "Print the comparison as JSON instead of a table.")
     var json = false
@@ -40,10 +30,7 @@ struct CompareCommand: ParsableCommand {
             printError("cannot read results: \(error)")
             throw ExitCode(ExitCodes.usage)
         }
-        let tolerances = BaselineComparison.Tolerances(
-            latencyGrowth: self.latencyGrowth, latencySlackMs: self.latencySlackMs,
-            failureRateIncreasePoints: self.failureRatePoints, achievedRateDrop: self.achievedRateDrop)
-        let comparison = BaselineComparison(current: current, baseline: baseline, tolerances: tolerances)
+        let comparison = BaselineComparison(current: current, baseline: baseline, tolerances: self.tolerances.resolved)
         if self.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

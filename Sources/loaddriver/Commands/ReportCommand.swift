@@ -44,12 +44,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Page title.")
     var title: String?
 
-    @Option(name: .customLong("latency-tolerance"), help: "With --baseline: how much p50/p95/p99 may grow before it is a regression, in percent.")
-    var latencyTolerance: Double = 50
+    @OptionGroup(title: "Regression rule (with --baseline, the same as `loaddriver compare`)")
+    var tolerances: ToleranceOptions
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one results directory or JSON file") }
-        if !(latencyTolerance >= 0) { throw ValidationError("--latency-tolerance must be >= 0") }
     }
 
     func run() throws {
@@ -70,7 +69,7 @@ struct ReportCommand: ParsableCommand {
         if baseline != nil && baselines.isEmpty {
             ReportingOutput.warn("no baseline results found in \(baseline!): reporting without deltas")
         }
-        let tolerances = DeltaTolerances(latencyGrowth: latencyTolerance / 100)
+        let tolerances = self.tolerances.resolved
         let text: String
         switch format {
         case .html:

@@ -22,11 +22,28 @@ import Testing
 
     @Test func regressionsAgainstTheBaselineAreMarked() {
         let baseline = ReportFixtures.result(name: "Stress", stall: false, seed: 3)
-        let current = ReportFixtures.result(name: "Stress", latencyScale: 2.5, stall: false, seed: 3)
+        let current = ReportFixtures.result(name: "Stress", latencyScale: 3, stall: false, seed: 3)
         let md = MarkdownReport(results: [ReportedResult(result: current)], baselines: [ReportedResult(result: baseline)]).render()
-        #expect(md.contains("⚠️ 4 regressions vs baseline"), "p10 (the floor), p50, p95 and p99")
+        let compare = BaselineComparison(current: current, baseline: baseline)
+        #expect(Set(compare.regressions).isSuperset(of: ["p10Ms", "p50Ms", "p95Ms", "p99Ms"]))
+        #expect(md.contains("⚠️ \(compare.regressions.count) regressions vs baseline"), "what `loaddriver compare` fails on")
         #expect(md.contains("⚠️)"), "a regressed cell is marked")
         #expect(md.contains("- **Stress**: p95 regressed +"))
+    }
+
+    /// The report and `loaddriver compare` (and the suite's gate) apply one rule: the report marks as regressions
+    /// exactly the metrics the comparison fails, for any tolerance set.
+    @Test(arguments: [("default", 1.6), ("default", 2.5), ("shared-machine", 1.6), ("shared-machine", 2.5), ("shared-machine", 12)])
+    func reportAndCompareAgree(tolerances name: String, latencyScale: Double) throws {
+        let tolerances = try #require(BaselineComparison.Tolerances.presets[name])
+        let baseline = ReportFixtures.result(name: "Stress", stall: false, seed: 3)
+        let current = ReportFixtures.result(name: "Stress", latencyScale: latencyScale, stall: false, seed: 3)
+        let compare = BaselineComparison(current: current, baseline: baseline, tolerances: tolerances)
+        let report = HTMLReport(results: [ReportedResult(result: current)], baselines: [ReportedResult(result: baseline)],
+                                tolerances: tolerances)
+        let delta = try #require(report.entries().first?.delta)
+        #expect(delta.regressions.map(\.key).sorted() == compare.regressions.sorted())
+        for m in compare.metrics { #expect(delta.metric(m.metric) != nil, "every compared metric has a row: \(m.metric)") }
     }
 
     @Test func capacitySearchIsSummarised() async throws {

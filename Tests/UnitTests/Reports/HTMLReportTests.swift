@@ -150,8 +150,8 @@ import Testing
         let section = try Self.section(root, scenario: "Baseline")
         let deltas = try #require(section.all("table") { $0.hasClass("deltas") }.first)
         func row(_ metric: String) -> XMLElementNode? { deltas.all("tr") { $0.attributes["data-metric"] == metric }.first }
-        #expect(row("p95")?.hasClass("regression") == true)
-        #expect(row("p50")?.hasClass("regression") == true)
+        #expect(row("p95Ms")?.hasClass("regression") == true)
+        #expect(row("p50Ms")?.hasClass("regression") == true)
         #expect(row("failureRate")?.hasClass("regression") == false)
         // The summary flags it too, and the distribution overlays the baseline.
         let summary = try #require(root.all("table") { $0.hasClass("summary") }.first)
