@@ -38,6 +38,9 @@ extension LoadRunner {
         /// time: on the 2-core reference machine that cost 10-15 points of machine CPU at 5,000 req/s (README).
         /// Closed-loop users do not use it.
         public var timerResolutionMs: Double
+        /// Seconds of ``LoopbackCalibration`` before the users connect (the target still idle), recorded as
+        /// `environment.loopbackRoundTripsPerSecond`; `0` skips it. Default 0.5, at most 5.
+        public var calibrationSeconds: Double
 
         public init(
             target: Target,
@@ -51,7 +54,8 @@ extension LoadRunner {
             maxErrorSamplesPerKind: Int = 10,
             checkFileDescriptorLimit: Bool = true,
             environment: RunEnvironment = RunEnvironment(),
-            timerResolutionMs: Double = 1
+            timerResolutionMs: Double = 1,
+            calibrationSeconds: Double = 0.5
         ) {
             self.target = target
             self.eventLoopThreads = eventLoopThreads
@@ -65,6 +69,7 @@ extension LoadRunner {
             self.checkFileDescriptorLimit = checkFileDescriptorLimit
             self.environment = environment
             self.timerResolutionMs = timerResolutionMs
+            self.calibrationSeconds = calibrationSeconds
         }
 
         /// Convenience: parse `url` (`http://host:port`).

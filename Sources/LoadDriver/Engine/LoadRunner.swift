@@ -62,6 +62,10 @@ public struct LoadRunner: Sendable {
             throw LoadDriverError(.targetUnreachable, "target \(config.target) is not accepting connections: \(error)")
         }
 
+        // The machine's loopback speed, measured while the target is still idle.
+        let loopbackRoundTrips =
+            config.calibrationSeconds > 0 ? await LoopbackCalibration.measure(seconds: config.calibrationSeconds) : nil
+
         let runStart = nowNanos()
         let runId = Self.makeRunId()
         // A negative, NaN or infinite tick from a caller means exact times, not a crash; a tick is at most 1 s.
@@ -143,6 +147,7 @@ public struct LoadRunner: Sendable {
 
         var environment = config.environment
         environment.target = config.target.description
+        if let loopbackRoundTrips { environment.loopbackRoundTripsPerSecond = loopbackRoundTrips }
         var result = LoadTestResult.assemble(
             scenario: scenario, environment: environment, runId: runId, startedAt: startedAt, reports: reports,
             endpointNames: plan.endpointNames, timeline: timeline, loadEnd: loadEnd,

@@ -48,6 +48,8 @@ package struct BaselineDelta: Sendable {
     package var baselineSource: String?
     package var baselineStartedAt: String
     package var metrics: [MetricDelta]
+    /// ``BaselineComparison/machineNote``: set when the two machines' loopback speeds differ by more than 1.5x.
+    package var machineNote: String?
 
     package var regressions: [MetricDelta] { metrics.filter { $0.status == .regression } }
 
@@ -93,6 +95,7 @@ package struct BaselineDelta: Sendable {
         informational("pool.utilization", "Pool peak utilization", current.pool?.peak["utilization"],
                       baseline.result.pool?.peak["utilization"], .fraction)
         self.metrics = metrics
+        self.machineNote = comparison.machineNote
     }
 
     /// Label and unit of a ``BaselineComparison`` metric (`p95Ms`, `verify.p99Ms`, `failureRate`, `achievedRate`).

@@ -62,6 +62,9 @@ public struct MarkdownReport: Sendable {
             for m in entry.delta?.regressions ?? [] {
                 problems.append("- **\(cell(name))**: \(m.label) regressed \(m.changeText) (baseline \(m.format.value(m.baseline ?? .nan)), now \(m.format.value(m.current ?? .nan)); \(m.rule))")
             }
+            if let note = entry.delta?.machineNote, !(entry.delta?.regressions.isEmpty ?? true) {
+                problems.append("- **\(cell(name))**: note: \(cell(note))")
+            }
             if entry.result.driver.driverLimited {
                 problems.append("- **\(cell(name))**: driver-limited (scheduling lag p99 \(ReportFormat.ms(entry.result.driver.schedulingLagMs.p99))): latencies include driver delay")
             }

@@ -99,6 +99,7 @@ struct ScenarioSection {
         var origin = "baseline started \(delta.baselineStartedAt)"
         if let source = delta.baselineSource { origin += " · " + (source as NSString).lastPathComponent }
         html.raw("<p class=\"muted\">\(h(origin))</p>\n")
+        if let note = delta.machineNote { html.raw("<p class=\"machine-note bad\">Note: \(h(note)).</p>\n") }
         html.raw("<table class=\"deltas\"><thead><tr><th>Metric</th><th>Baseline</th><th>Current</th><th>Change</th><th>Rule</th></tr></thead><tbody>\n")
         for m in delta.metrics {
             html.raw("<tr class=\"\(m.status.rawValue)\" data-metric=\"\(h(m.key))\"><td>\(h(m.label))</td>")
@@ -237,6 +238,9 @@ struct ScenarioSection {
             ("build", e.buildConfiguration), ("CPUs", String(e.cpuCount)), ("Swift", e.swiftVersion),
             ("git commit", e.gitCommit ?? "–"), ("OS", e.os), ("host", e.hostname), ("target", e.target), ("run id", result.runId),
         ]
+        if let loopback = e.loopbackRoundTripsPerSecond {
+            rows.append(("loopback round trips/s", ReportFormat.count(Int(loopback.rounded()))))
+        }
         rows += e.extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         html.raw("<details class=\"environment\"><summary>Environment</summary>\n<table class=\"kv\"><tbody>\n")
         for (k, v) in rows { html.raw("<tr><th>\(h(k))</th><td>\(h(v))</td></tr>\n") }

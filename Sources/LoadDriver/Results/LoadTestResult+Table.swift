@@ -51,6 +51,9 @@ extension LoadTestResult {
             out += "\nmachine: \(m.cpus) CPUs \(f(m.busyPercent, 0))% busy, \(f(m.stealPercent, 1))% stolen by the hypervisor during the load"
             if let busiest = self.busiestSecondDescription { out += "; \(busiest)" }
         }
+        if let loopback = self.environment.loopbackRoundTripsPerSecond {
+            out += (d.machine == nil ? "\nmachine: " : "; ") + "loopback \(f(loopback, 0)) round trips/s before the load"
+        }
         out += d.driverLimited ? "\n  DRIVER-LIMITED: scheduling lag p99 > \(f(d.driverLimitedLagMs, 1)) ms — latencies include driver delay\n" : "\n"
         if !self.thresholds.isEmpty {
             out += "\nthresholds:\n"

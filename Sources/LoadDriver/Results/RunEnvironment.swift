@@ -14,6 +14,10 @@ public struct RunEnvironment: Codable, Sendable, Equatable {
     public var target: String
     /// Caller-supplied facts, e.g. `hashIterations`, `poolSize`, server build configuration.
     public var extra: [String: String]
+    /// This machine's loopback speed just before the load: 1-byte TCP ping-pong round trips per second through
+    /// 127.0.0.1 (``LoopbackCalibration``); `nil` when not measured. Results from machines whose figures differ by
+    /// more than 1.5x are not comparable, and a baseline comparison says so.
+    public var loopbackRoundTripsPerSecond: Double?
 
     public init(
         buildConfiguration: String = RunEnvironment.compiledBuildConfiguration,
@@ -23,7 +27,8 @@ public struct RunEnvironment: Codable, Sendable, Equatable {
         os: String = ProcessInfo.processInfo.operatingSystemVersionString,
         hostname: String = ProcessInfo.processInfo.hostName,
         target: String = "",
-        extra: [String: String] = [:]
+        extra: [String: String] = [:],
+        loopbackRoundTripsPerSecond: Double? = nil
     ) {
         self.buildConfiguration = buildConfiguration
         self.cpuCount = cpuCount
@@ -33,6 +38,7 @@ public struct RunEnvironment: Codable, Sendable, Equatable {
         self.hostname = hostname
         self.target = target
         self.extra = extra
+        self.loopbackRoundTripsPerSecond = loopbackRoundTripsPerSecond
     }
 
     public static var compiledBuildConfiguration: String {

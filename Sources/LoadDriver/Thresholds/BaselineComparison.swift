@@ -80,6 +80,13 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
     public var regressions: [String]
     /// True when nothing regressed.
     public var passed: Bool
+    /// Set when both results measured their machine's loopback speed and the two differ by more than
+    /// ``machineMismatchFactor``: a regression (or an improvement) may then be the machine, not the code.
+    public var machineNote: String?
+
+    /// How far apart (either way) the two machines' `loopbackRoundTripsPerSecond` may be before ``machineNote`` is
+    /// set: 1.5x. Twelve measurements on the reference machine within two minutes spread 1.27x.
+    public static let machineMismatchFactor = 1.5
 
     /// Compares `current` against `baseline`.
     public init(current: LoadTestResult, baseline: LoadTestResult, tolerances: Tolerances = .default) {
@@ -120,6 +127,20 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         self.metrics = metrics
         self.regressions = metrics.filter(\.regression).map(\.metric)
         self.passed = self.regressions.isEmpty
+        self.machineNote = Self.machineNote(
+            current: current.environment.loopbackRoundTripsPerSecond,
+            baseline: baseline.environment.loopbackRoundTripsPerSecond)
+    }
+
+    /// The note on two machines' loopback speeds, or `nil` when either is unknown or they are within
+    /// ``machineMismatchFactor`` of each other.
+    public static func machineNote(current: Double?, baseline: Double?) -> String? {
+        guard let current, let baseline, current > 0, baseline > 0 else { return nil }
+        let ratio = current / baseline
+        guard ratio > machineMismatchFactor || ratio < 1 / machineMismatchFactor else { return nil }
+        return String(
+            format: "this machine did %.0f loopback round trips/s before the load, the baseline's %.0f (%.2fx): results from machines this different are not comparable",
+            current, baseline, ratio)
     }
 
     /// A fixed-width table of the comparison.
@@ -134,6 +155,7 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
                 + pad((m.higherIsWorse ? "<= " : ">= ") + f(m.allowed), 14) + (m.regression ? "REGRESSION" : "ok") + "\n"
         }
         out += self.passed ? "no regression\n" : "REGRESSIONS: \(self.regressions.joined(separator: ", "))\n"
+        if let machineNote { out += "note: \(machineNote)\n" }
         return out
     }
 }

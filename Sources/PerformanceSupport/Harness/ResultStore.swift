@@ -43,8 +43,9 @@ public enum BaselineStore {
         let baseline = try JSONDecoder().decode(LoadTestResult.self, from: Data(contentsOf: url))
         run.baselineFile = url
         let comparison = BaselineComparison(current: run.result, baseline: baseline, tolerances: gateTolerances)
+        let note = comparison.machineNote.map { "; note: \($0)" } ?? ""
         run.regressions = comparison.metrics.filter(\.regression).map { m in
-            "\(m.metric) \(String(format: "%.4g", m.baseline)) -> \(String(format: "%.4g", m.current)) (allowed \(m.higherIsWorse ? "<=" : ">=") \(String(format: "%.4g", m.allowed)))"
+            "\(m.metric) \(String(format: "%.4g", m.baseline)) -> \(String(format: "%.4g", m.current)) (allowed \(m.higherIsWorse ? "<=" : ">=") \(String(format: "%.4g", m.allowed))\(note))"
         }
     }
 }

@@ -84,6 +84,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Timer resolution of paced sends in ms: sends due within one tick go out together (latency still counts from each intended time); 0 = one timer per send.")
     var timerResolutionMs: Double = 1
 
+    @Option(help: "Seconds of loopback calibration before the users connect (recorded as environment.loopbackRoundTripsPerSecond); 0 skips it. At most 5.")
+    var calibrationSeconds: Double = 0.5
+
     @Option(name: .customLong("env"), help: "Extra environment fact KEY=VALUE for the result, repeatable.")
     var environment: [String] = []
 
@@ -104,6 +107,9 @@ struct RunCommand: AsyncParsableCommand {
         if self.threads < 1 || self.threads > 64 { throw ValidationError("--threads must be 1...64") }
         if !(0...1000).contains(self.timerResolutionMs) {
             throw ValidationError("--timer-resolution-ms must be 0...1000, got \(self.timerResolutionMs)")
+        }
+        if !(0...5).contains(self.calibrationSeconds) {
+            throw ValidationError("--calibration-seconds must be 0...5, got \(self.calibrationSeconds)")
         }
         for t in self.thresholds {
             do { _ = try Threshold(parsing: t) } catch { throw ValidationError(error.description) }
@@ -213,7 +219,8 @@ struct RunCommand: AsyncParsableCommand {
         let config = LoadRunner.Configuration(
             target: target, eventLoopThreads: self.threads,
             poolMonitorPath: self.poolPath == "none" ? nil : self.poolPath, logger: logger,
-            allowRemote: self.allowRemote, environment: env, timerResolutionMs: self.timerResolutionMs)
+            allowRemote: self.allowRemote, environment: env, timerResolutionMs: self.timerResolutionMs,
+            calibrationSeconds: self.calibrationSeconds)
         let result: LoadTestResult
         do {
             result = try await LoadRunner(config).run(scenario)

@@ -33,6 +33,8 @@ struct LoadRunnerIntegrationTests {
         #expect(result.timeSeries.count >= 2)
         #expect(result.timeSeries.dropLast().allSatisfy { $0.machine != nil && ($0.cpuPercent ?? -1) >= 0 })
         #endif
+        // The machine's loopback speed, measured before the load, is part of the environment.
+        #expect((result.environment.loopbackRoundTripsPerSecond ?? 0) > 100)
         #expect(s.targetRate == 200)
         #expect(abs(s.achievedRate - 200) < 20, "achieved \(s.achievedRate)")
         #expect(s.requests >= 360 && s.requests <= 440)

@@ -199,3 +199,31 @@ struct LagSummaryTests {
         #expect(some.summary == "p50 0.600 ms, p99 2.250 ms, max 7.500 ms")
     }
 }
+
+@Suite("Loopback calibration")
+struct LoopbackCalibrationTests {
+    @Test(.timeLimit(.minutes(1)))
+    func measuresRoundTripsAndEnds() async throws {
+        let started = ContinuousClock.now
+        let rate = try #require(await LoopbackCalibration.measure(seconds: 0.2))
+        #expect(rate.isFinite && rate > 100, "\(rate) round trips/s")
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+
+    @Test func machinesFarApartAreFlaggedInTheComparison() {
+        #expect(BaselineComparison.machineNote(current: 20_000, baseline: 15_000) == nil, "1.33x: the same kind")
+        #expect(BaselineComparison.machineNote(current: 10_000, baseline: 14_000) == nil)
+        #expect(BaselineComparison.machineNote(current: nil, baseline: 15_000) == nil, "unknown: no claim")
+        let slower = BaselineComparison.machineNote(current: 8_000, baseline: 20_000)
+        #expect(slower?.contains("0.40x") == true)
+        #expect(BaselineComparison.machineNote(current: 40_000, baseline: 20_000) != nil)
+
+        var baseline = SampleResults.make()
+        var current = baseline
+        baseline.environment.loopbackRoundTripsPerSecond = 30_000
+        current.environment.loopbackRoundTripsPerSecond = 12_000
+        let comparison = BaselineComparison(current: current, baseline: baseline)
+        #expect(comparison.machineNote != nil)
+        #expect(comparison.table().contains("note: this machine did 12000 loopback round trips/s"))
+    }
+}
