@@ -30,11 +30,12 @@ struct SeedScenarios {
         thresholds: ["successRate > 95%", "p(95) < 1200ms", "pool.utilization < 80%", "achievedRate >= 95%"]
     ).knownShortfall(Self.capacityShortfall)
 
-    /// Open (issue 6): with server, driver and Redis on 2 cores the in-process server saturates at about 4,500-7,000
-    /// req/s, so Stress and Ultimate miss their rate and latency thresholds. They still run at full users and rate,
-    /// and their figures are printed and attached; the failures are recorded as this known issue.
-    static let capacityShortfall =
-        "known shortfall (issue 6 open): the in-process server saturates at ~4,500-7,000 req/s on 2 cores, below this scenario's target"
+    /// Open (issue 6): with server, driver and Redis on 2 cores the in-process server saturates at about 4,500-8,000
+    /// req/s, so Stress and Ultimate miss their rate, latency and pool thresholds. They still run at full users and
+    /// rate, and their figures are printed and attached. Only those failures, and only with the machine saturated, are
+    /// recorded as this known issue; the success rate and the deterministic gates still gate.
+    static let capacityShortfall = KnownShortfall(
+        "known shortfall (issue 6 open): the in-process server saturates the 2 cores at ~4,500-8,000 req/s, below this scenario's target")
 
     @Test(.timeLimit(.minutes(3)))
     func quickValidation() async throws {

@@ -28,13 +28,24 @@ public struct PerformanceRun: Sendable {
     /// The result file written.
     public var resultFile: URL?
 
+    package init(
+        result: LoadTestResult, redis: RedisInfo = RedisInfo(), gates: [ThresholdResult] = [], regressions: [String] = []
+    ) {
+        self.result = result
+        self.redis = redis
+        self.gates = gates
+        self.regressions = regressions
+    }
+
     /// Every reason this run fails the gate, one line each; empty when it passed.
     public var failures: [String] {
-        var lines = result.thresholds.filter { !$0.ok }.map { t in
-            "threshold failed: \(t.expression) (actual \(t.actual.map { String(format: "%.4g", $0) } ?? "n/a")\(t.note.map { "; \($0)" } ?? ""))"
-        }
+        var lines = result.thresholds.filter { !$0.ok }.map(Self.failureLine)
         lines += regressions.map { "regression vs baseline: \($0)" }
         return lines
+    }
+
+    static func failureLine(_ t: ThresholdResult) -> String {
+        "threshold failed: \(t.expression) (actual \(t.actual.map { String(format: "%.4g", $0) } ?? "n/a")\(t.note.map { "; \($0)" } ?? ""))"
     }
 
     public var passed: Bool { failures.isEmpty }

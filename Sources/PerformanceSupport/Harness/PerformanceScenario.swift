@@ -23,10 +23,11 @@ public struct PerformanceScenario: Sendable {
     /// Check the Redis-counter gates (commands per request, connections opened). Default `true`; fault scenarios that
     /// restart Redis or kill its connections turn them off (the leaked-lease gate always applies).
     public var checksRedisCounters: Bool
-    /// A documented shortfall this scenario is known to have on the reference machine (e.g. the server saturating below
-    /// the target rate). Its failures are still measured, printed and attached, but recorded as a known issue that
-    /// does not fail the run. Default `nil`: every failure fails the test.
-    public var knownShortfall: String?
+    /// A documented shortfall this scenario is known to have on the reference machine (the server saturating the
+    /// machine below the target rate). The failures it explains are still measured, printed and attached, but recorded
+    /// as a known issue that does not fail the run; every other failure does (see ``KnownShortfall``). Default `nil`:
+    /// every failure fails the test.
+    public var knownShortfall: KnownShortfall?
     /// How the scenario's redis-server is started. Default: no persistence (tests measure the service, not the disk).
     public var redis: RedisServerProcess.Configuration
 
@@ -93,9 +94,9 @@ public struct PerformanceScenario: Sendable {
     }
 
     /// This scenario with a documented known shortfall (see ``knownShortfall``).
-    public func knownShortfall(_ reason: String) -> PerformanceScenario {
+    public func knownShortfall(_ shortfall: KnownShortfall) -> PerformanceScenario {
         var copy = self
-        copy.knownShortfall = reason
+        copy.knownShortfall = shortfall
         return copy
     }
 }
