@@ -22,6 +22,9 @@ extension LoadRunner {
         /// `driverLimited` is reported when the p99 of the driver's scheduling lag exceeds this. Default 10 ms:
         /// above it the driver's own delay is a visible part of typical latencies.
         public var driverLimitedLagMs: Double
+        /// `driverLimited` is also reported when one of the driver's event-loop threads used at least this much CPU
+        /// over the load, in percent of one core. Default 90: a loop that busy reads responses late.
+        public var driverLimitedLoopCPUPercent: Double
         /// Error samples kept per error kind. Default 10.
         public var maxErrorSamplesPerKind: Int
         /// Raise RLIMIT_NOFILE's soft limit and fail early when the hard limit is below what the users need.
@@ -51,6 +54,7 @@ extension LoadRunner {
             connectTimeoutSeconds: Double = 2,
             setupTimeoutSeconds: Double = 60,
             driverLimitedLagMs: Double = 10,
+            driverLimitedLoopCPUPercent: Double = 90,
             maxErrorSamplesPerKind: Int = 10,
             checkFileDescriptorLimit: Bool = true,
             environment: RunEnvironment = RunEnvironment(),
@@ -65,6 +69,7 @@ extension LoadRunner {
             self.connectTimeoutSeconds = connectTimeoutSeconds
             self.setupTimeoutSeconds = setupTimeoutSeconds
             self.driverLimitedLagMs = driverLimitedLagMs
+            self.driverLimitedLoopCPUPercent = driverLimitedLoopCPUPercent
             self.maxErrorSamplesPerKind = maxErrorSamplesPerKind
             self.checkFileDescriptorLimit = checkFileDescriptorLimit
             self.environment = environment

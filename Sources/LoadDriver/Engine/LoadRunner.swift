@@ -117,6 +117,7 @@ public struct LoadRunner: Sendable {
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let cpu0 = ProcessResources.cpuTime()
         let machine0 = MachineCPU.now()
+        let loopCPU0 = await Self.loopCPU(loops)
         var reportFutures: [EventLoopFuture<LoopReport>] = []
         for (bound, loop) in zip(workers, loops) {
             reportFutures.append(loop.flatSubmit { bound.value.startLoad(timeline: timeline) })
@@ -139,6 +140,7 @@ public struct LoadRunner: Sendable {
         let loadEnd = nowNanos()
         let cpu1 = ProcessResources.cpuTime()
         let machine1 = MachineCPU.now()
+        let loopCPU1 = await Self.loopCPU(loops)
         pollTask?.cancel()
         cpuTask.cancel()
         let cpuSamples = await cpuTask.value
@@ -159,12 +161,27 @@ public struct LoadRunner: Sendable {
             result.driver.machine = machine1.usage(since: machine0, cpus: ProcessInfo.processInfo.activeProcessorCount)
         }
         if scenario.load.isOpen { result.driver.timerResolutionMs = timerResolutionMs }
+        if let loopCPU0, let loopCPU1, loopCPU1.at > loopCPU0.at {
+            let wall = Double(loopCPU1.at - loopCPU0.at)
+            let percent = zip(loopCPU0.nanos, loopCPU1.nanos).map { Double($1 &- $0) / wall * 100 }
+            result.driver.applyLoopCPU(percent, bound: config.driverLimitedLoopCPUPercent)
+        }
         result.passed = result.thresholds.allSatisfy(\.ok)
         logger.info(
             "load run finished",
             metadata: ["requests": "\(result.summary.requests)", "achievedRate": "\(result.summary.achievedRate)",
                        "passed": "\(result.passed)", "driverLimited": "\(result.driver.driverLimited)"])
         return result
+    }
+
+    /// Each loop thread's CPU time so far (read on the loop itself) and when it was read; `nil` when unavailable.
+    private static func loopCPU(_ loops: [any EventLoop]) async -> (at: Int64, nanos: [UInt64])? {
+        var nanos: [UInt64] = []
+        for loop in loops {
+            guard let value = try? await loop.submit({ ProcessResources.threadCPUNanos() }).get() else { return nil }
+            nanos.append(value)
+        }
+        return (nowNanos(), nanos)
     }
 
     static func makeRunId() -> String {

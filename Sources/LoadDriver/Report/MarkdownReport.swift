@@ -66,7 +66,7 @@ public struct MarkdownReport: Sendable {
                 problems.append("- **\(cell(name))**: note: \(cell(note))")
             }
             if entry.result.driver.driverLimited {
-                problems.append("- **\(cell(name))**: driver-limited (scheduling lag p99 \(ReportFormat.ms(entry.result.driver.schedulingLagMs.p99))): latencies include driver delay")
+                problems.append("- **\(cell(name))**: driver-limited (\(cell(entry.result.driver.limitDescription))): latencies include driver delay")
             }
         }
         if !problems.isEmpty {

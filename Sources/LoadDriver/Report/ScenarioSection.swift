@@ -42,7 +42,7 @@ struct ScenarioSection {
         facts.append("started \(r.startedAt)")
         html.raw("<p class=\"facts\">\(facts.map(h).joined(separator: " · "))</p>\n")
         if r.driver.driverLimited {
-            html.raw("<p class=\"warning\"><strong>Driver-limited:</strong> the load generator's scheduling lag p99 was \(h(ReportFormat.ms(r.driver.schedulingLagMs.p99))) (bound \(h(ReportFormat.ms(r.driver.driverLimitedLagMs)))): latencies include driver delay, do not blame the server for them.</p>\n")
+            html.raw("<p class=\"warning\"><strong>Driver-limited:</strong> \(h(r.driver.limitDescription)): latencies include driver delay, do not blame the server for them.</p>\n")
         }
         if r.environment.buildConfiguration == "debug" || r.environment.extra["serverBuildConfiguration"] == "debug" {
             html.raw("<p class=\"warning\">Debug build: figures are several times worse than a release build's.</p>\n")
@@ -211,7 +211,8 @@ struct ScenarioSection {
         let d = result.driver
         var rows: [(String, String)] = [
             ("scheduling lag p50 / p99 / max", d.schedulingLagMs.count == 0 ? "n/a: no send went out on its own timer (every slot found its connection busy)" : "\(ReportFormat.ms(d.schedulingLagMs.p50)) / \(ReportFormat.ms(d.schedulingLagMs.p99)) / \(ReportFormat.ms(d.schedulingLagMs.max))"),
-            ("driver-limited", d.driverLimited ? "yes (bound \(ReportFormat.ms(d.driverLimitedLagMs)))" : "no (bound \(ReportFormat.ms(d.driverLimitedLagMs)))"),
+            ("driver-limited", d.driverLimited ? "yes: \(d.limitDescription)" : "no (bounds: lag p99 \(ReportFormat.ms(d.driverLimitedLagMs))\(d.driverLimitedLoopCPUPercent.map { String(format: ", loop CPU %.0f%%", $0) } ?? ""))"),
+            ("driver event-loop CPU", d.loopCPUPercent.map { $0.map { String(format: "%.0f%%", $0) }.joined(separator: ", ") + " of a core" } ?? "–"),
             ("process CPU", "\(ReportFormat.plain(d.cpuPercent))% of one core (user \(ReportFormat.plain(d.cpuUserSeconds)) s, system \(ReportFormat.plain(d.cpuSystemSeconds)) s)"),
             ("event-loop threads", String(d.eventLoopThreads)),
             ("connections opened / reconnects", "\(ReportFormat.count(d.connectionsOpened)) / \(ReportFormat.count(d.reconnects))"),

@@ -148,7 +148,10 @@ extension LoadTestResult {
         let driver = DriverReport(
             schedulingLagMs: lagStats, cpuUserSeconds: cpu.user, cpuSystemSeconds: cpu.system,
             cpuPercent: (cpu.user + cpu.system) / loadSeconds * 100,
-            driverLimited: lagStats.p99 > driverLimitedLagMs, driverLimitedLagMs: driverLimitedLagMs,
+            driverLimited: lagStats.p99 > driverLimitedLagMs,
+            driverLimitedReason: lagStats.p99 > driverLimitedLagMs
+                ? String(format: "scheduling lag p99 %.1f ms (bound %.1f ms)", lagStats.p99, driverLimitedLagMs) : nil,
+            driverLimitedLagMs: driverLimitedLagMs,
             eventLoopThreads: eventLoopThreads, connectionsOpened: opened, reconnects: reconnects,
             setupSeconds: setupSeconds, stopReason: stopReason)
 

@@ -47,6 +47,9 @@ extension LoadTestResult {
         let d = self.driver
         out += "driver: lag \(d.schedulingLagMs.summary); CPU \(f(d.cpuPercent, 0))% of a core; \(d.eventLoopThreads) loop(s); \(d.connectionsOpened) connections (\(d.reconnects) reconnects); stop: \(d.stopReason)"
         if let tick = d.timerResolutionMs { out += "; timer resolution \(f(tick, 1)) ms" }
+        if let loops = d.loopCPUPercent, !loops.isEmpty {
+            out += "; its event loop\(loops.count == 1 ? "" : "s") at " + loops.map { "\(f($0, 0))%" }.joined(separator: ", ") + " of a core"
+        }
         if let m = d.machine {
             out += "\nmachine: \(m.cpus) CPUs \(f(m.busyPercent, 0))% busy, \(f(m.stealPercent, 1))% stolen by the hypervisor during the load"
             if let busiest = self.busiestSecondDescription { out += "; \(busiest)" }
@@ -54,7 +57,7 @@ extension LoadTestResult {
         if let loopback = self.environment.loopbackRoundTripsPerSecond {
             out += (d.machine == nil ? "\nmachine: " : "; ") + "loopback \(f(loopback, 0)) round trips/s before the load"
         }
-        out += d.driverLimited ? "\n  DRIVER-LIMITED: scheduling lag p99 > \(f(d.driverLimitedLagMs, 1)) ms — latencies include driver delay\n" : "\n"
+        out += d.driverLimited ? "\n  DRIVER-LIMITED: \(d.limitDescription) — latencies include driver delay\n" : "\n"
         if !self.thresholds.isEmpty {
             out += "\nthresholds:\n"
             for t in self.thresholds {

@@ -250,10 +250,21 @@ public struct DriverReport: Codable, Sendable, Equatable {
     public var cpuSystemSeconds: Double
     /// (user + system) / wall time of the load phase, in percent of one core.
     public var cpuPercent: Double
-    /// True when scheduling-lag p99 exceeded `driverLimitedLagMs`: latencies then include driver delay.
+    /// True when the driver itself may have delayed requests, so latencies include driver delay: its scheduling-lag
+    /// p99 exceeded `driverLimitedLagMs`, or one of its event-loop threads was busier than
+    /// `driverLimitedLoopCPUPercent` (a saturated loop reads responses late, which the lag alone cannot show when every
+    /// slot finds its connection busy).
     public var driverLimited: Bool
-    /// The bound used for `driverLimited`.
+    /// Why `driverLimited` is true; `nil` when it is not (and in older results).
+    public var driverLimitedReason: String?
+    /// The lag bound used for `driverLimited`.
     public var driverLimitedLagMs: Double
+    /// CPU of each of the driver's own event-loop threads over the load phase, in percent of one core. Unlike
+    /// `cpuPercent` it leaves out an in-process server. Absent where the platform has no per-thread clock and in
+    /// older results.
+    public var loopCPUPercent: [Double]?
+    /// The per-loop CPU bound used for `driverLimited`, in percent of one core (absent in older results).
+    public var driverLimitedLoopCPUPercent: Double?
     public var eventLoopThreads: Int
     /// Connections opened, including reconnects.
     public var connectionsOpened: Int
@@ -268,6 +279,24 @@ public struct DriverReport: Codable, Sendable, Equatable {
     /// Latencies and scheduling lag count from intended times, so they include up to one tick of it. Absent for
     /// closed-loop runs and in older results.
     public var timerResolutionMs: Double?
+
+    /// Why the run is driver-limited, for people: the recorded reason, or (older results) the lag bound.
+    public var limitDescription: String {
+        driverLimitedReason ?? String(format: "scheduling lag p99 %.1f ms (bound %.1f ms)", schedulingLagMs.p99, driverLimitedLagMs)
+    }
+
+    /// Applies the per-loop CPU rule: with `loopCPUPercent` recorded, a loop at or above `bound` percent of a core
+    /// makes the run driver-limited (the lag rule stays as it was).
+    public mutating func applyLoopCPU(_ loopCPUPercent: [Double], bound: Double) {
+        self.loopCPUPercent = loopCPUPercent
+        self.driverLimitedLoopCPUPercent = bound
+        guard let (index, busiest) = loopCPUPercent.enumerated().max(by: { $0.element < $1.element }).map({ ($0.offset, $0.element) }),
+              busiest >= bound
+        else { return }
+        self.driverLimited = true
+        let reason = String(format: "event loop %d at %.0f%% of a core (bound %.0f%%)", index, busiest, bound)
+        self.driverLimitedReason = self.driverLimitedReason.map { "\($0); \(reason)" } ?? reason
+    }
 
     public struct LagStats: Codable, Sendable, Equatable {
         /// Sends released by their own timer (the ones whose lag is measured). A send whose slot found its
@@ -293,7 +322,8 @@ public struct DriverReport: Codable, Sendable, Equatable {
 
     public init(
         schedulingLagMs: LagStats, cpuUserSeconds: Double, cpuSystemSeconds: Double, cpuPercent: Double,
-        driverLimited: Bool, driverLimitedLagMs: Double, eventLoopThreads: Int, connectionsOpened: Int,
+        driverLimited: Bool, driverLimitedReason: String? = nil, driverLimitedLagMs: Double, eventLoopThreads: Int,
+        connectionsOpened: Int,
         reconnects: Int, setupSeconds: Double, stopReason: String, machine: MachineCPUReport? = nil,
         timerResolutionMs: Double? = nil
     ) {
@@ -302,6 +332,7 @@ public struct DriverReport: Codable, Sendable, Equatable {
         self.cpuSystemSeconds = cpuSystemSeconds
         self.cpuPercent = cpuPercent
         self.driverLimited = driverLimited
+        self.driverLimitedReason = driverLimitedReason
         self.driverLimitedLagMs = driverLimitedLagMs
         self.eventLoopThreads = eventLoopThreads
         self.connectionsOpened = connectionsOpened

@@ -21,6 +21,13 @@ public enum ProcessResources {
         return (seconds(usage.ru_utime), seconds(usage.ru_stime))
     }
 
+    /// CPU time the calling thread has used so far, in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`); `nil` where unavailable.
+    public static func threadCPUNanos() -> UInt64? {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return nil }
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
     /// File descriptors a run with `users` users needs: about 2 per user (client socket, plus the server side
     /// when the server runs in-process) plus 256 of slack.
     public static func fileDescriptorsNeeded(users: Int) -> Int { users * 2 + 256 }

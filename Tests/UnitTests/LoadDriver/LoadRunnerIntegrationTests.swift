@@ -35,6 +35,10 @@ struct LoadRunnerIntegrationTests {
         #endif
         // The machine's loopback speed, measured before the load, is part of the environment.
         #expect((result.environment.loopbackRoundTripsPerSecond ?? 0) > 100)
+        // The driver's own loop CPU: one figure per loop, and a light run is not driver-limited.
+        #expect(result.driver.loopCPUPercent?.count == 1)
+        #expect(result.driver.loopCPUPercent.map { $0.allSatisfy { (0...100).contains($0) } } == true)
+        #expect(!result.driver.driverLimited && result.driver.driverLimitedReason == nil)
         #expect(s.targetRate == 200)
         #expect(abs(s.achievedRate - 200) < 20, "achieved \(s.achievedRate)")
         #expect(s.requests >= 360 && s.requests <= 440)
@@ -61,8 +65,12 @@ struct LoadRunnerIntegrationTests {
             warmUpSeconds: 0.3, mix: [.init(weight: 1, request: Self.work)])
         var configuration = try Self.config(server)
         configuration.timerResolutionMs = 40
+        // A loop-CPU bound of 0% flags any run: the wiring from the loop's thread clock to `driverLimited`.
+        configuration.driverLimitedLoopCPUPercent = 0
         let result = try await LoadRunner(configuration).run(scenario)
         let s = result.summary
+        #expect(result.driver.driverLimited)
+        #expect(result.driver.driverLimitedReason?.contains("event loop 0 at") == true, "\(result.driver.limitDescription)")
         #expect(result.driver.timerResolutionMs == 40)
         #expect(s.failed == 0)
         #expect(abs(s.achievedRate - 200) < 20, "achieved \(s.achievedRate)")

@@ -198,6 +198,24 @@ struct LagSummaryTests {
         let some = DriverReport.LagStats(count: 10, p50: 0.6, p99: 2.25, max: 7.5)
         #expect(some.summary == "p50 0.600 ms, p99 2.250 ms, max 7.500 ms")
     }
+
+    /// A saturated driver loop reads responses late, and the lag cannot show it when every slot finds its connection
+    /// busy: the loop's own CPU flags it.
+    @Test func aBusyEventLoopMakesTheRunDriverLimited() {
+        var driver = SampleResults.make().driver
+        driver.driverLimited = false
+        driver.driverLimitedReason = nil
+        driver.applyLoopCPU([35, 62], bound: 90)
+        #expect(!driver.driverLimited)
+        #expect(driver.loopCPUPercent == [35, 62])
+        driver.applyLoopCPU([35, 96.4], bound: 90)
+        #expect(driver.driverLimited)
+        #expect(driver.limitDescription == "event loop 1 at 96% of a core (bound 90%)")
+        // Both rules: the reasons add up.
+        driver.driverLimitedReason = "scheduling lag p99 12.0 ms (bound 10.0 ms)"
+        driver.applyLoopCPU([97], bound: 90)
+        #expect(driver.limitDescription == "scheduling lag p99 12.0 ms (bound 10.0 ms); event loop 0 at 97% of a core (bound 90%)")
+    }
 }
 
 @Suite("Loopback calibration")
