@@ -8,6 +8,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 usage() {
   cat <<'TXT'
 Usage: scripts/bench driver [--duration SECONDS] [--connections C] [--warmup SECONDS] [--skip-build] [--help]
+       scripts/bench driver --open [--users U] [--rate R] [--duration SECONDS] [--skip-build]
 
 Builds (release) loaddriver (scratch $DRIVER_BENCH_SCRATCH, default .build-driver-release) and the hello server in
 scripts/bench.d/hello-server (scratch $DRIVER_BENCH_HELLO_SCRATCH, default .build-driver-hello), starts the hello
@@ -15,13 +16,25 @@ server on a free 127.0.0.1 port (stopped by PID on exit), warms it up with wrk f
   loaddriver run --users C --closed-loop --duration D --threads 1 --mix 'GET:/=1'   (defaults: C=100, D=10)
   wrk -t1 -cC -dDs http://127.0.0.1:<port>/
 and prints req/s of both. Last line: `ratio: <loaddriver / wrk>`.
+
+--open: the open model at the seed's Ultimate shape instead, twice. Starts the hello server's bare SwiftNIO mode
+(`--raw`, one event-loop thread, a canned response: the cheapest target, so the driver is what is measured), then
+  loaddriver run --users U --rate R --duration D --ramp-up 4 --threads 1 --mix 'GET:/=1'   (defaults: U=2000, R=10)
+i.e. U paced users at R req/s each; then the same load with the LoadDriver inside the server's own process
+(`hello-server PORT --raw --in-process-driver U R D DIR`), as the suite runs it beside the server under test. Prints
+for each: achieved vs target rate, late and dropped sends, corrected latency and service time p50/p99, scheduling lag,
+the driver's event-loop CPU and the machine's. Last line: `ratio: <achieved / target>` (the lower of the two; the
+driver kept its timetable when it is >= 0.95 and neither run is driver-limited).
 TXT
 }
 
-duration=10 connections=100 warmup=2 build=1
+duration=10 connections=100 warmup=2 build=1 open=0 users=2000 rate=10
 while (($#)); do
   case "$1" in
     --help|-h) usage; exit 0 ;;
+    --open) open=1; shift ;;
+    --users) users="${2:?}"; shift 2 ;;
+    --rate) rate="${2:?}"; shift 2 ;;
     --duration|-d) duration="${2:?}"; shift 2 ;;
     --connections|-c) connections="${2:?}"; shift 2 ;;
     --warmup) warmup="${2:?}"; shift 2 ;;
@@ -63,7 +76,9 @@ trap cleanup EXIT
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 url="http://127.0.0.1:$port"
-"$hello_bin" "$port" >"$workdir/hello.log" 2>&1 &
+server_args=("$port")
+((open == 0)) || server_args+=(--raw)
+"$hello_bin" "${server_args[@]}" >"$workdir/hello.log" 2>&1 &
 hello_pid=$!
 for _ in $(seq 1 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
@@ -72,6 +87,36 @@ for _ in $(seq 1 100); do
 done
 (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || die "hello-server did not start on port $port"
 log "hello-server pid $hello_pid on $url"
+
+if ((open)); then
+  log "loaddriver (own process): open model, $users paced users at $rate req/s each, ${duration}s, 1 event-loop thread"
+  "$driver_bin" run --url "$url" --name driver-open-bench --users "$users" --rate "$rate" --duration "$duration" \
+    --ramp-up 4 --mix 'GET:/=1' --pool-path none --threads 1 --out "$workdir" >"$workdir/driver.out" 2>"$workdir/driver.err" \
+    || die "loaddriver failed: $(cat "$workdir/driver.err" "$workdir/driver.out")"
+  log "LoadDriver in the server's process: the same load against a second --raw server it hosts itself"
+  inproc_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+  timeout $((duration + 120)) "$hello_bin" "$inproc_port" --raw --in-process-driver "$users" "$rate" "$duration" "$workdir" \
+    >"$workdir/inproc.out" 2>"$workdir/inproc.err" || die "in-process run failed: $(cat "$workdir/inproc.err")"
+  python3 - "$(ls "$workdir"/load_test_driver-open-bench_*.json)" "$(ls "$workdir"/load_test_driver-in-process-bench_*.json)" <<'PY'
+import json, sys
+ratios = []
+for label, path in zip(["own process", "server's process"], sys.argv[1:]):
+    r = json.load(open(path))
+    s, d = r["summary"], r["driver"]
+    lat, svc, lag = s["latencyMs"], s["serviceTimeMs"], d["schedulingLagMs"]
+    m = d.get("machine") or {}
+    loops = ", ".join(f"{c:.0f}%" for c in (d.get("loopCPUPercent") or []))
+    print(f'[{label}] target {s["targetRate"]:.0f} req/s from {r["scenario"]["users"]} users: achieved {s["achievedRate"]:.0f} req/s; '
+          f'{s["requests"]} requests, {s["failed"]} failed, {s["late"]} late, {s["dropped"]} dropped')
+    print(f'[{label}] latency (corrected) p50 {lat["p50"]:.2f} ms, p99 {lat["p99"]:.2f} ms; service time p50 {svc["p50"]:.2f} ms, p99 {svc["p99"]:.2f} ms')
+    print(f'[{label}] driver: scheduling lag p99 {lag["p99"]:.2f} ms, event loop at {loops or "n/a"} of a core, '
+          f'driver-limited {"yes: " + (d.get("driverLimitedReason") or "") if d["driverLimited"] else "no"}; '
+          f'process {d["cpuPercent"]:.0f}% of a core; machine {m.get("busyPercent", float("nan")):.0f}% busy, {m.get("stealPercent", float("nan")):.1f}% stolen')
+    ratios.append(s["achievedRate"] / s["targetRate"])
+print(f'ratio: {min(ratios):.3f}')
+PY
+  exit 0
+fi
 
 if ((warmup > 0)); then
   log "warm-up: wrk -t1 -c$connections -d${warmup}s"
