@@ -27,7 +27,7 @@ enum ScenarioCheck {
             if !failures.excused.isEmpty {
                 withKnownIssue(Comment(rawValue: shortfall.reason), isIntermittent: true) {
                     for failure in failures.excused {
-                        Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)\(machineNote(run))"))
+                        Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)\(machineState(run))"))
                     }
                 }
             }
@@ -53,12 +53,12 @@ enum ScenarioCheck {
             )
         }
         for failure in failures {
-            Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)\(machineNote(run))"))
+            Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)\(machineState(run))"))
         }
     }
 
     /// The machine's state, which goes with every failure: a shared CI machine in a slow phase looks like a regression.
-    static func machineNote(_ run: PerformanceRun) -> String {
+    static func machineState(_ run: PerformanceRun) -> String {
         run.result.driver.machine.map {
             String(format: " [machine during the load: %d CPUs %.0f%% busy, %.1f%% stolen", $0.cpus, $0.busyPercent, $0.stealPercent)
                 + (run.result.busiestSecondDescription.map { "; \($0)" } ?? "") + "]"

@@ -150,7 +150,7 @@ extension LoadTestResult {
             cpuPercent: (cpu.user + cpu.system) / loadSeconds * 100,
             driverLimited: lagStats.p99 > driverLimitedLagMs,
             driverLimitedReason: lagStats.p99 > driverLimitedLagMs
-                ? String(format: "scheduling lag p99 %.1f ms (bound %.1f ms)", lagStats.p99, driverLimitedLagMs) : nil,
+                ? DriverReport.lagReason(p99: lagStats.p99, bound: driverLimitedLagMs) : nil,
             driverLimitedLagMs: driverLimitedLagMs,
             eventLoopThreads: eventLoopThreads, connectionsOpened: opened, reconnects: reconnects,
             setupSeconds: setupSeconds, stopReason: stopReason)

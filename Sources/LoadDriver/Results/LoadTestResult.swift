@@ -282,7 +282,12 @@ public struct DriverReport: Codable, Sendable, Equatable {
 
     /// Why the run is driver-limited, for people: the recorded reason, or (older results) the lag bound.
     public var limitDescription: String {
-        driverLimitedReason ?? String(format: "scheduling lag p99 %.1f ms (bound %.1f ms)", schedulingLagMs.p99, driverLimitedLagMs)
+        driverLimitedReason ?? Self.lagReason(p99: schedulingLagMs.p99, bound: driverLimitedLagMs)
+    }
+
+    /// The lag rule's reason text.
+    static func lagReason(p99: Double, bound: Double) -> String {
+        String(format: "scheduling lag p99 %.1f ms (bound %.1f ms)", p99, bound)
     }
 
     /// Applies the per-loop CPU rule: with `loopCPUPercent` recorded, a loop at or above `bound` percent of a core

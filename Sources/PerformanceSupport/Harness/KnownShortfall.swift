@@ -67,7 +67,7 @@ extension PerformanceRun {
                         + String(format: ", below the %.0f%% that shows the capacity limit", shortfall.minimumMachineBusyPercent))
             }
         }
-        remaining += self.regressions.map { "regression vs baseline: \($0)" }
+        remaining += self.regressionFailures
         return (excused, remaining)
     }
 }

@@ -39,10 +39,11 @@ public struct PerformanceRun: Sendable {
 
     /// Every reason this run fails the gate, one line each; empty when it passed.
     public var failures: [String] {
-        var lines = result.thresholds.filter { !$0.ok }.map(Self.failureLine)
-        lines += regressions.map { "regression vs baseline: \($0)" }
-        return lines
+        result.thresholds.filter { !$0.ok }.map(Self.failureLine) + regressionFailures
     }
+
+    /// The baseline regressions as failure lines.
+    var regressionFailures: [String] { regressions.map { "regression vs baseline: \($0)" } }
 
     static func failureLine(_ t: ThresholdResult) -> String {
         "threshold failed: \(t.expression) (actual \(t.actual.map { String(format: "%.4g", $0) } ?? "n/a")\(t.note.map { "; \($0)" } ?? ""))"
