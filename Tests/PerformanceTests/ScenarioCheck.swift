@@ -38,8 +38,11 @@ enum ScenarioCheck {
     }
 
     /// Runs a scenario that is measured but not gated (its failures are the point): attaches, prints, records nothing.
-    static func measure(_ spec: PerformanceScenario, environment: PerformanceEnvironment) async throws -> PerformanceRun {
-        let run = try await PerformanceHarness.run(spec, environment: environment, logger: logger)
+    static func measure(
+        _ spec: PerformanceScenario, environment: PerformanceEnvironment,
+        during: (@Sendable (LiveScenario) async throws -> Void)? = nil
+    ) async throws -> PerformanceRun {
+        let run = try await PerformanceHarness.run(spec, environment: environment, logger: logger, during: during)
         attachAndPrint(run)
         return run
     }

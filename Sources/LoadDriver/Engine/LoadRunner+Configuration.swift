@@ -44,6 +44,10 @@ extension LoadRunner {
         /// Seconds of ``LoopbackCalibration`` before the users connect (the target still idle), recorded as
         /// `environment.loopbackRoundTripsPerSecond`; `0` skips it. Default 0.5, at most 5.
         public var calibrationSeconds: Double
+        /// Called once, just before the load phase starts, with how long until its second 0 (the clock of
+        /// `timeSeries` and ``RunEvent/atSeconds``): lets a caller time faults and marks against the result's own
+        /// seconds. Called on a Swift concurrency thread; must not block. Default `nil`.
+        public var onLoadStart: (@Sendable (_ secondZeroIn: Duration) -> Void)?
 
         public init(
             target: Target,

@@ -113,6 +113,7 @@ public struct LoadRunner: Sendable {
         let initialPool = await monitor?.sample()
 
         let loadStart = nowNanos() + 20_000_000
+        config.onLoadStart?(.nanoseconds(loadStart - nowNanos()))
         let timeline = Timeline(loadStart: loadStart, scenario: scenario)
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let cpu0 = ProcessResources.cpuTime()

@@ -36,6 +36,9 @@ public struct LoadTestResult: Codable, Sendable, Equatable {
     /// Every request written to the server over the whole run, by endpoint name: setup steps (including retries),
     /// warm-up and the measured window. For deterministic per-request gates (e.g. server-side commands per request).
     public var requestsSent: [String: Int]?
+    /// What happened to the system under test during the run, as marked by whoever drove it (e.g. a fault injected
+    /// and cleared), on the time series' clock. `nil` when nothing was marked.
+    public var events: [RunEvent]?
 
     public init(
         schemaVersion: Int = 1, scenario: Scenario, environment: RunEnvironment, runId: String, startedAt: String,

@@ -9,8 +9,8 @@ import RedisPool
 public struct LiveScenario: Sendable {
     public let redis: RedisServerProcess
     public let server: AuthServer
-    /// When the load phase is expected to start (after ramp-up and setup), for timing faults.
-    public let startedAt: ContinuousClock.Instant
+    /// The load phase's clock: time faults with it and mark them, so they land in the result's `events`.
+    public let timeline: LoadTimeline
 }
 
 /// The outcome of one scenario: the driver's result (with the deterministic gates added to its thresholds), the
@@ -115,16 +115,16 @@ public enum PerformanceHarness {
         runEnvironment.extra["durationScale"] = String(environment.durationScale)
         runEnvironment.extra["redis"] = redis.isExternal ? "external (REDIS_URL)" : "redis-server started by the test"
         if let injected = environment.injectedRegression { runEnvironment.extra["injectedRegression"] = injected.rawValue }
-        let configuration = LoadRunner.Configuration(
+        let timeline = LoadTimeline()
+        var configuration = LoadRunner.Configuration(
             target: try Target(url: "http://127.0.0.1:\(server.port)"),
             eventLoopThreads: 1,
             poolMonitorPath: "/health/redis",
             logger: logger,
             environment: runEnvironment
         )
-        let live = LiveScenario(
-            redis: redis, server: server,
-            startedAt: .now + .seconds(scenario.rampUpSeconds))
+        configuration.onLoadStart = { timeline.loadStarting(in: $0) }
+        let live = LiveScenario(redis: redis, server: server, timeline: timeline)
         let faults = during.map { body in Task { try await body(live) } }
         let loadResult: LoadTestResult
         do {
@@ -136,6 +136,8 @@ public enum PerformanceHarness {
         if let faults { try await faults.value }
 
         var result = loadResult
+        let events = timeline.events
+        if !events.isEmpty { result.events = events }
         let leaked = await leasesAfterDrain(server.pool)
         let after =
             spec.checksRedisCounters

@@ -1,0 +1,58 @@
+import LoadDriver
+import Synchronization
+
+/// A scenario's load-phase clock, shared by the harness and the code that injects faults: when second 0 of the
+/// result's time series starts, and the marks (faults injected, cleared, observed) that go into the result's
+/// `events` on that same clock. Times a fault exactly where the per-second series will show it.
+public final class LoadTimeline: Sendable {
+    private struct State {
+        var secondZero: ContinuousClock.Instant?
+        var events: [RunEvent] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Called by the harness from the driver's `onLoadStart`.
+    func loadStarting(in delay: Duration) {
+        let at = ContinuousClock.now + delay
+        self.state.withLock { $0.secondZero = at }
+    }
+
+    /// Second 0 of the load phase; waits until the driver has started its users and the load begins.
+    public func secondZero() async throws -> ContinuousClock.Instant {
+        while true {
+            if let at = self.state.withLock({ $0.secondZero }) { return at }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Sleeps until load second `second` (fractions allowed).
+    public func sleep(untilSecond second: Double) async throws {
+        let zero = try await self.secondZero()
+        try await Task.sleep(until: zero + .seconds(second))
+    }
+
+    /// The current load second (negative before the load starts, `nil` before the driver announced it).
+    public func now() -> Double? {
+        self.state.withLock { $0.secondZero }.map { Self.seconds(ContinuousClock.now - $0) }
+    }
+
+    /// Records `name` at the current load second and returns that second.
+    @discardableResult
+    public func mark(_ name: String, detail: String? = nil) -> Double {
+        self.state.withLock { state in
+            let at = state.secondZero.map { Self.seconds(ContinuousClock.now - $0) } ?? 0
+            state.events.append(RunEvent(name: name, atSeconds: (at * 1000).rounded() / 1000, detail: detail))
+            return at
+        }
+    }
+
+    /// Everything marked so far, in order.
+    public var events: [RunEvent] { self.state.withLock { $0.events } }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
