@@ -15,7 +15,7 @@ public final class LoadTimeline: Sendable {
     public init() {}
 
     /// Called by the harness from the driver's `onLoadStart`.
-    func loadStarting(in delay: Duration) {
+    package func loadStarting(in delay: Duration) {
         let at = ContinuousClock.now + delay
         self.state.withLock { $0.secondZero = at }
     }
