@@ -46,6 +46,16 @@ import Testing
         for m in compare.metrics { #expect(delta.metric(m.metric) != nil, "every compared metric has a row: \(m.metric)") }
     }
 
+    @Test func aDriverLimitedRunReadsWithoutNestedBrackets() {
+        var result = ReportFixtures.result(name: "PoolExhaustion", stall: false, seed: 4)
+        result.driver.driverLimited = true
+        result.driver.driverLimitedReason = nil  // an older result: the lag rule's text
+        result.driver.schedulingLagMs.p99 = 19.6
+        let md = MarkdownReport(results: [ReportedResult(result: result)]).render()
+        #expect(md.contains("- **PoolExhaustion**: driver-limited by scheduling lag p99 19.6 ms (bound 10.0 ms) — latencies include driver delay"))
+        #expect(!md.contains("))"))
+    }
+
     @Test func capacitySearchIsSummarised() async throws {
         let report = try await CapacitySearchLogic.report(knee: 4000, growth: .step(1000))
         let md = MarkdownReport(results: [], capacity: [report]).render()

@@ -27,7 +27,8 @@ import Testing
         let (html, _) = try Self.page([Self.quick, Self.baseline, Self.stress])
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         let fragments = svgFragments(in: html)
-        #expect(fragments.count == 3 * ScenarioChartIDs.all.count)
+        #expect(ScenarioCharts.ids.count == 6, "throughput, latency, pool, cpu, errors, distribution")
+        #expect(fragments.count == 3 * ScenarioCharts.ids.count)
         for fragment in fragments {
             let svg = try XMLTree.parse(fragment)
             #expect(svg.name == "svg")
@@ -41,7 +42,7 @@ import Testing
         let (_, root) = try Self.page([Self.baseline, Self.stress])
         for scenario in ["Baseline", "Stress"] {
             let section = try Self.section(root, scenario: scenario)
-            for id in ScenarioChartIDs.all {
+            for id in ScenarioCharts.ids {
                 let figure = try #require(section.all("figure") { $0.attributes["data-chart"] == id }.first, "\(scenario): chart \(id) missing")
                 let svg = try #require(figure.all("svg").first)
                 #expect(svg.attributes["data-empty"] == "false", "\(scenario): chart \(id) is empty")
@@ -191,11 +192,6 @@ import Testing
             rest = rest[r.upperBound...]
         }
     }
-}
-
-/// The chart identifiers every scenario section has.
-enum ScenarioChartIDs {
-    static let all = ["throughput", "latency", "pool", "cpu", "errors", "distribution"]
 }
 
 /// Errors per second by kind, derived from per-second totals, counts per kind and the kept samples.
