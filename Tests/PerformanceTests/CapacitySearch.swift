@@ -6,13 +6,13 @@ import PerformanceSupport
 import Testing
 
 /// How far GET /auth/verify scales on this machine: the capacity search against the in-process server (production-like
-/// configuration, real redis-server). Opt-in with `PERF_CAPACITY=1` (not part of the gate: it runs for minutes and
-/// answers a question rather than checking one).
+/// configuration, real redis-server). Opt-in with `PERF_CAPACITY=1`, which `scripts/perf Capacity` sets (not part of
+/// the gate: it runs for minutes and answers a question rather than checking one).
 ///
 /// Knobs (environment): `PERF_CAPACITY_START` (req/s, default 2000), `PERF_CAPACITY_FACTOR` (default 1.5),
 /// `PERF_CAPACITY_MAX` (default 60000), `PERF_CAPACITY_STEP_SECONDS` (default 10), `PERF_CAPACITY_USERS` (default 400).
 /// The summary is attached and written as `capacity_*.json` into the results directory (so `loaddriver report` shows
-/// it); each step's full result goes to `capacity-steps/` beneath it.
+/// it); each step's full result is attached too and goes to `capacity-steps/` beneath it.
 extension PerformanceSuite {
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["PERF_CAPACITY"] == "1", "opt-in: set PERF_CAPACITY=1"))
 struct CapacitySearch {
@@ -20,8 +20,9 @@ struct CapacitySearch {
         ProcessInfo.processInfo.environment[key].flatMap(Double.init) ?? fallback
     }
 
+    /// Named after the scenario, as `scripts/perf` selects tests by function name.
     @Test(.timeLimit(.minutes(20)))
-    func verifyEndpoint() async throws {
+    func capacity() async throws {
         let environment = try PerformanceEnvironment.current()
         var logger = Logger(label: "capacity")
         logger.logLevel = .warning
@@ -75,7 +76,11 @@ struct CapacitySearch {
         let steps = environment.resultsDirectory.appendingPathComponent("capacity-steps", isDirectory: true)
         let search = LoadDriver.CapacitySearch(configuration, probe: try LoadRunnerProbe(runner), environment: runEnvironment)
         return try await search.run { step, result in
-            (try? result.write(toDirectory: steps))?.lastPathComponent
+            let file = (try? result.write(toDirectory: steps))?.lastPathComponent
+            if let data = try? result.jsonData() {
+                Attachment.record(data, named: file ?? "capacity-step-\(step.index).json")
+            }
+            return file
         }
     }
 

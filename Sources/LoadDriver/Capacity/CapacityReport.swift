@@ -127,7 +127,7 @@ public struct CapacityStep: Codable, Sendable, Equatable {
             "\(t.expression) (actual \(ReportFormat.thresholdValue(t.actual, expression: t.expression))\(t.note.map { "; " + $0 } ?? ""))"
         }
         if result.driver.driverLimited {
-            reasons.append("driver-limited (\(result.driver.limitDescription))")
+            reasons.append("driver-limited by \(result.driver.limitDescription)")
         }
         if result.summary.requests == 0 {
             reasons.append("no request completed")

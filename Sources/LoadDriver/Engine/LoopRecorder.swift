@@ -1,8 +1,9 @@
 import Histogram
 
 /// Histograms and counters of one event loop. Confined to that loop (plain non-Sendable class); at the end its
-/// contents are copied into a Sendable ``LoopReport`` and merged with the other loops'.
-final class LoopRecorder {
+/// contents are copied into a Sendable ``LoopReport`` and merged with the other loops'. Package-visible so tests can
+/// drive it with direct calls and chosen times.
+package final class LoopRecorder {
     /// 1 µs .. 1 hour, 3 significant digits.
     static func makeHistogram(digits: SignificantDigits = .three) -> Histogram<UInt64> {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: digits)
@@ -14,10 +15,36 @@ final class LoopRecorder {
         var failed = 0
     }
 
-    struct Second: Sendable {
-        var requests = 0
-        var errors = 0
+    /// One second of the load phase (warm-up included).
+    package struct Second: Sendable {
+        package var requests = 0
+        /// Failed requests completed in this second, of every kind.
+        package var errors = 0
+        /// The same failures by kind (they add up to `errors`).
+        package var errorsByKind: [ErrorKind: Int] = [:]
         var histogram: Histogram<UInt64>? = nil
+
+        /// Adds another loop's same second.
+        mutating func add(_ other: Second) {
+            requests += other.requests
+            errors += other.errors
+            errorsByKind.merge(other.errorsByKind, uniquingKeysWith: +)
+            if let h = other.histogram {
+                if histogram == nil { histogram = h } else { histogram!.add(h) }
+            }
+        }
+
+        /// The loops' seconds added up, second by second.
+        package static func merged(_ loops: [[Second]]) -> [Second] {
+            var seconds: [Second] = []
+            for loop in loops {
+                if seconds.count < loop.count {
+                    seconds.append(contentsOf: repeatElement(Second(), count: loop.count - seconds.count))
+                }
+                for (i, s) in loop.enumerated() { seconds[i].add(s) }
+            }
+            return seconds
+        }
     }
 
     let maxSamplesPerKind: Int
@@ -47,7 +74,7 @@ final class LoopRecorder {
     var sentMix: [Int]
     var sentSetup: [Int]
 
-    init(endpoints: Int, setupSteps: Int, maxSamplesPerKind: Int) {
+    package init(endpoints: Int, setupSteps: Int, maxSamplesPerKind: Int) {
         self.sentMix = Array(repeating: 0, count: endpoints)
         self.sentSetup = Array(repeating: 0, count: setupSteps)
         self.maxSamplesPerKind = maxSamplesPerKind
@@ -66,19 +93,24 @@ final class LoopRecorder {
         now < loadStart ? 0 : Int((now - loadStart) / 1_000_000_000)
     }
 
-    /// A completed response or failed request in the load phase.
+    /// A completed response or failed request in the load phase; `failure` is the kind of a failed one (`nil` when
+    /// it succeeded).
     @inline(__always)
-    func recordRequest(
-        endpoint: Int, measured: Bool, ok: Bool, correctedNanos: Int64?, serviceNanos: Int64?, now: Int64,
+    package func recordRequest(
+        endpoint: Int, measured: Bool, failure: ErrorKind?, correctedNanos: Int64?, serviceNanos: Int64?, now: Int64,
         loadStart: Int64
     ) {
+        let ok = failure == nil
         // Time series covers warm-up and measured seconds.
         let s = self.second(at: now, loadStart: loadStart)
         if s >= self.seconds.count {
             self.seconds.append(contentsOf: repeatElement(Second(), count: s - self.seconds.count + 1))
         }
         self.seconds[s].requests += 1
-        if !ok { self.seconds[s].errors += 1 }
+        if let failure {
+            self.seconds[s].errors += 1
+            self.seconds[s].errorsByKind[failure, default: 0] += 1
+        }
         if let c = correctedNanos {
             if self.seconds[s].histogram == nil { self.seconds[s].histogram = LoopRecorder.makeHistogram(digits: .two) }
             self.seconds[s].histogram!.record(Self.clampMicros(c))
@@ -108,7 +140,7 @@ final class LoopRecorder {
         if status >= 0 && status < 600 { self.statusCounts[status] += 1 } else { self.otherStatus[status, default: 0] += 1 }
     }
 
-    func recordError(kind: ErrorKind, measured: Bool, atSeconds: Double, endpoint: String, detail: @autoclosure () -> String) {
+    package func recordError(kind: ErrorKind, measured: Bool, atSeconds: Double, endpoint: String, detail: @autoclosure () -> String) {
         let k = ErrorKind.allCases.firstIndex(of: kind)!
         if measured { self.errorCounts[k] += 1 }
         if self.samplesPerKind[k] < self.maxSamplesPerKind {
@@ -117,7 +149,7 @@ final class LoopRecorder {
         }
     }
 
-    func report(stopReason: String) -> LoopReport {
+    package func report(stopReason: String) -> LoopReport {
         var statuses = self.otherStatus
         for (code, n) in self.statusCounts.enumerated() where n > 0 { statuses[code] = n }
         var errors: [ErrorKind: Int] = [:]
@@ -134,7 +166,7 @@ final class LoopRecorder {
 }
 
 /// Sendable snapshot of one loop's recorder.
-struct LoopReport: Sendable {
+package struct LoopReport: Sendable {
     var latency: Histogram<UInt64>
     var service: Histogram<UInt64>
     var endpointLatency: [Histogram<UInt64>]
@@ -146,7 +178,7 @@ struct LoopReport: Sendable {
     var samples: [ErrorSample]
     var setupFailures: Int
     var warmUpFailures: Int
-    var seconds: [LoopRecorder.Second]
+    package var seconds: [LoopRecorder.Second]
     var succeeded: Int
     var failed: Int
     var late: Int

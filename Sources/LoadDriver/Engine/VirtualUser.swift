@@ -397,7 +397,7 @@ final class VirtualUser: NIOScheduledCallbackHandler {
         if self.currentMeasured { self.recorder.recordStatus(status) }
         let loadStart = self.worker.timeline?.loadStart ?? now
         self.recorder.recordRequest(
-            endpoint: request.endpointIndex, measured: self.currentMeasured, ok: ok,
+            endpoint: request.endpointIndex, measured: self.currentMeasured, failure: ok ? nil : kind,
             correctedNanos: now - self.currentIntended, serviceNanos: now - self.currentSent, now: now, loadStart: loadStart)
         if !ok {
             self.recorder.recordError(kind: kind, measured: self.currentMeasured,
@@ -416,7 +416,7 @@ final class VirtualUser: NIOScheduledCallbackHandler {
         let measured = self.worker.timeline?.isMeasured(intended) ?? false
         let name = endpoint < self.plan.endpointNames.count ? self.plan.endpointNames[endpoint] : "?"
         self.recorder.recordRequest(
-            endpoint: endpoint, measured: measured, ok: false, correctedNanos: nil, serviceNanos: nil, now: now,
+            endpoint: endpoint, measured: measured, failure: kind, correctedNanos: nil, serviceNanos: nil, now: now,
             loadStart: self.worker.timeline?.loadStart ?? now)
         self.recorder.recordError(kind: kind, measured: measured, atSeconds: self.worker.secondsSinceLoadStart(now),
                                   endpoint: name, detail: detail)

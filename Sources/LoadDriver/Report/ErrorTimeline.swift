@@ -1,17 +1,42 @@
 import Foundation
 
-/// Errors per second split by kind, derived from what a result keeps: the per-second error totals, the overall
-/// counts per kind and the first samples of each kind (with their times).
+/// Errors per second split by kind.
 ///
-/// A kind whose every error was kept as a sample is placed exactly. The rest of each second's errors are split
-/// over the other kinds in proportion to their samples in that second, or to their overall counts when that second
-/// has no sample; `isEstimated` says when that happened.
+/// A result that recorded each second's errors by kind (``TimeSeriesPoint/errorsByKind``) is shown as recorded:
+/// exact. An older result kept only the per-second totals, so the split is derived from them, the overall counts
+/// per kind and the first samples of each kind (with their times): a kind whose every error was kept as a sample is
+/// placed exactly; the rest of each second's errors are split over the other kinds in proportion to their samples in
+/// that second, or to their overall counts when that second has no sample; `isEstimated` says when that happened.
 package struct ErrorTimeline: Sendable, Equatable {
+    /// Where the split by kind comes from.
+    package enum Basis: Sendable, Equatable {
+        /// Recorded per second by kind during the run: exact.
+        case recorded
+        /// Derived from per-second totals, counts per kind and kept samples (results without per-second kinds).
+        case derived
+    }
+
     /// Kind → second → errors.
     package var perKind: [String: [Int: Double]]
+    package var basis: Basis
+    /// True when part of a derived split was apportioned by weight rather than placed (never for `.recorded`).
     package var isEstimated: Bool
 
     package init(result: LoadTestResult) {
+        let failing = result.timeSeries.filter { $0.errors > 0 }
+        if failing.allSatisfy({ $0.errorsByKind != nil }) {
+            var perKind: [String: [Int: Double]] = [:]
+            for point in failing {
+                for (kind, n) in point.errorsByKind ?? [:] where n > 0 {
+                    perKind[kind, default: [:]][point.second, default: 0] += Double(n)
+                }
+            }
+            self.perKind = perKind
+            self.basis = .recorded
+            self.isEstimated = false
+            return
+        }
+        self.basis = .derived
         let samples = result.errors.samples.filter { $0.atSeconds >= 0 }
         var kindsOrdered: [String] = []
         func note(_ kind: String) { if !kindsOrdered.contains(kind) { kindsOrdered.append(kind) } }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// One self-contained HTML page for a set of results: a summary across scenarios, then per scenario its verdict,
-/// thresholds, baseline deltas, five SVG charts and tables. No JavaScript, no network: styles and charts are inline.
+/// thresholds, baseline deltas, six SVG charts (``ScenarioCharts/ids``) and tables. No JavaScript, no network:
+/// styles and charts are inline.
 ///
 /// The page is well-formed XML (polyglot HTML5), so it can be checked with any XML parser.
 public struct HTMLReport: Sendable {

@@ -66,7 +66,7 @@ public struct MarkdownReport: Sendable {
                 problems.append("- **\(cell(name))**: note: \(cell(note))")
             }
             if entry.result.driver.driverLimited {
-                problems.append("- **\(cell(name))**: driver-limited (\(cell(entry.result.driver.limitDescription))): latencies include driver delay")
+                problems.append("- **\(cell(name))**: driver-limited by \(cell(entry.result.driver.limitDescription)) — latencies include driver delay")
             }
         }
         if !problems.isEmpty {

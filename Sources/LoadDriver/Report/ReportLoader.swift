@@ -17,12 +17,16 @@ public struct ReportInputs: Sendable {
     public var results: [ReportedResult]
     /// Capacity-search summaries (`capacity_*.json`).
     public var capacity: [CapacityReport]
-    /// Files that were not results, with the reason (`path: reason`).
+    /// Files that were not results, with the reason (`path: reason`): worth a warning.
     public var skipped: [String]
-    public init(results: [ReportedResult] = [], capacity: [CapacityReport] = [], skipped: [String] = []) {
+    /// JSON files found in a directory that are documents of another kind (a JSON object with no `schemaVersion`,
+    /// e.g. the pool comparison `scripts/perf` writes beside the results): left out without a warning.
+    public var ignored: [String]
+    public init(results: [ReportedResult] = [], capacity: [CapacityReport] = [], skipped: [String] = [], ignored: [String] = []) {
         self.results = results
         self.capacity = capacity
         self.skipped = skipped
+        self.ignored = ignored
     }
 }
 
@@ -34,7 +38,8 @@ public struct ReportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Finds and decodes result files. A directory contributes its `*.json` files (not its subdirectories: `scripts/perf`
-/// keeps duplicate attachments in `attachments/`); a file given by name must be a result or a capacity summary.
+/// keeps duplicate attachments in `attachments/`), leaving out quietly the JSON documents of other kinds; a file
+/// given by name must be a result or a capacity summary.
 public enum ReportLoader {
     public static func load(_ paths: [String]) throws(ReportError) -> ReportInputs {
         var inputs = ReportInputs()
@@ -66,6 +71,10 @@ public enum ReportLoader {
                     }
                 case .capacity(let report):
                     inputs.capacity.append(report)
+                case .otherDocument where isDirectory.boolValue:
+                    inputs.ignored.append(file)
+                case .otherDocument:
+                    inputs.skipped.append("\(file): not a load-test result or capacity summary (no schemaVersion)")
                 case .neither(let reason):
                     inputs.skipped.append("\(file): \(reason)")
                 }
@@ -79,6 +88,8 @@ public enum ReportLoader {
     enum Decoded {
         case result(LoadTestResult)
         case capacity(CapacityReport)
+        /// A JSON object without `schemaVersion`: a document of another kind, not a broken result.
+        case otherDocument
         case neither(String)
     }
 
@@ -86,6 +97,9 @@ public enum ReportLoader {
         let decoder = JSONDecoder()
         if let capacity = try? decoder.decode(CapacityReport.self, from: data), capacity.kind == CapacityReport.kindName {
             return .capacity(capacity)
+        }
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["schemaVersion"] == nil {
+            return .otherDocument
         }
         do {
             let result = try decoder.decode(LoadTestResult.self, from: data)

@@ -170,22 +170,35 @@ package struct ScenarioCharts {
     }
 
     func errors() -> RenderedChart {
+        let title = "Errors per second by kind", xTitle = "seconds since load start", yTitle = "errors / s"
+        if !series.isEmpty && result.errors.total == 0 && series.allSatisfy({ $0.errors == 0 }) {
+            // Nothing failed: the data is a zero every second, drawn as such rather than as an empty plot.
+            let chart = LineChart(
+                id: "errors", title: title, xTitle: xTitle, yTitle: yTitle, yFormat: .count,
+                series: [ChartSeries(name: "0 errors", color: ChartPalette.green, segments: segments { _ in 0 })],
+                bands: warmUpBands)
+            let caption = series.count == 1 ? "No request failed in the run's only second."
+                : "No request failed in any of the run's \(ReportFormat.count(series.count)) seconds."
+            return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
+        }
         let timeline = ErrorTimeline(result: result)
         let seconds = series.map(\.second)
         let slots = (seconds.min() ?? 0)..<((seconds.max() ?? 0) + 1)
         let chart = StackedBarChart(
-            id: "errors", title: "Errors per second by kind", xTitle: "seconds since load start", yTitle: "errors / s",
-            slots: slots, layers: timeline.layers, bands: warmUpBands, emptyMessage: "no errors")
-        var caption: String
-        if result.errors.total == 0 && series.allSatisfy({ $0.errors == 0 }) {
-            caption = "No request failed."
-        } else {
-            let kinds = result.errors.counts.filter { $0.value > 0 }.sorted { $0.value > $1.value }
-                .map { "\($0.key) \(ReportFormat.count($0.value))" }
-            caption = "Failed requests per second (transport errors and unexpected statuses)."
-            if !kinds.isEmpty { caption += " Measured window: " + kinds.joined(separator: ", ") + "." }
-            if timeline.isEstimated {
-                caption += " Kinds per second are estimated from the kept samples and the overall counts."
+            id: "errors", title: title, xTitle: xTitle, yTitle: yTitle,
+            slots: slots, layers: timeline.layers, bands: warmUpBands, emptyMessage: "no per-second data in this result")
+        var caption = "Failed requests per second (transport errors and unexpected statuses)."
+        let kinds = result.errors.counts.filter { $0.value > 0 }.sorted { $0.value > $1.value }
+            .map { "\($0.key) \(ReportFormat.count($0.value))" }
+        if !kinds.isEmpty { caption += " Measured window: " + kinds.joined(separator: ", ") + "." }
+        if !timeline.perKind.isEmpty {
+            switch timeline.basis {
+            case .recorded:
+                caption += " Kinds per second as recorded."
+            case .derived where timeline.isEstimated:
+                caption += " Kinds per second are estimated from the kept samples and the overall counts (this result predates per-second counts by kind)."
+            case .derived:
+                caption += " Kinds per second are derived from the kept samples (this result predates per-second counts by kind)."
             }
         }
         return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)

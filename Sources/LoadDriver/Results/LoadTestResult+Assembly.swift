@@ -19,7 +19,6 @@ extension LoadTestResult {
         var statusCodes: [String: Int] = [:]
         var errorCounts: [String: Int] = [:]
         var samples: [ErrorSample] = []
-        var seconds: [LoopRecorder.Second] = []
         var succeeded = 0, failed = 0, late = 0, dropped = 0, opened = 0, reconnects = 0
         var setupFailures = 0, warmUpFailures = 0
         var lastCompletion: Int64 = 0
@@ -39,16 +38,6 @@ extension LoadTestResult {
             for (code, n) in r.statusCounts { statusCodes[String(code), default: 0] += n }
             for (kind, n) in r.errorCounts { errorCounts[kind.rawValue, default: 0] += n }
             samples += r.samples
-            if seconds.count < r.seconds.count {
-                seconds.append(contentsOf: repeatElement(LoopRecorder.Second(), count: r.seconds.count - seconds.count))
-            }
-            for (i, s) in r.seconds.enumerated() {
-                seconds[i].requests += s.requests
-                seconds[i].errors += s.errors
-                if let h = s.histogram {
-                    if seconds[i].histogram == nil { seconds[i].histogram = h } else { seconds[i].histogram!.add(h) }
-                }
-            }
             succeeded += r.succeeded
             failed += r.failed
             late += r.late
@@ -62,6 +51,7 @@ extension LoadTestResult {
             for (i, n) in r.sentMix.enumerated() where n > 0 { sent[endpointNames[i], default: 0] += n }
             for (i, n) in r.sentSetup.enumerated() where n > 0 { sent[scenario.setup[i].name, default: 0] += n }
         }
+        let seconds = LoopRecorder.Second.merged(reports.map(\.seconds))
         // Keep the first N samples per kind, by time.
         samples.sort { $0.atSeconds < $1.atSeconds }
         var perKind: [ErrorKind: Int] = [:]
@@ -136,7 +126,8 @@ extension LoadTestResult {
                 second: i, warmUp: Double(i) < scenario.warmUpSeconds, requests: s.requests, errors: s.errors, p50Ms: p(50), p95Ms: p(95),
                 p99Ms: p(99), achievedRate: Double(s.requests),
                 targetRate: scenario.load.isOpen ? schedule.averageRate(from: Double(i), to: Double(i + 1)) : nil,
-                pool: secondPool[i], machine: secondCPU[i]?.machine, cpuPercent: secondCPU[i]?.cpuPercent)
+                pool: secondPool[i], machine: secondCPU[i]?.machine, cpuPercent: secondCPU[i]?.cpuPercent,
+                errorsByKind: s.errorsByKind.isEmpty ? nil : Dictionary(uniqueKeysWithValues: s.errorsByKind.map { ($0.key.rawValue, $0.value) }))
         }
 
         let loadSeconds = max(Double(loadEnd - timeline.loadStart) / 1e9, 1e-3)

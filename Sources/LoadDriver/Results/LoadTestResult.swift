@@ -201,10 +201,13 @@ public struct TimeSeriesPoint: Codable, Sendable, Equatable {
     /// This process's CPU in this second (the driver, plus the server when it runs in-process), in percent of one
     /// core, like ``DriverReport/cpuPercent``. With `machine`, it tells who kept the machine busy in a bad second.
     public var cpuPercent: Double?
+    /// This second's `errors` by kind, with the kind names of ``ErrorReport/counts`` (they add up to `errors`);
+    /// `nil` when nothing failed in this second, and in older results, which recorded only the total.
+    public var errorsByKind: [String: Int]?
     public init(
         second: Int, warmUp: Bool, requests: Int, errors: Int, p50Ms: Double, p95Ms: Double, p99Ms: Double,
         achievedRate: Double, targetRate: Double?, pool: [String: Double]?, machine: MachineCPUReport? = nil,
-        cpuPercent: Double? = nil
+        cpuPercent: Double? = nil, errorsByKind: [String: Int]? = nil
     ) {
         self.second = second
         self.warmUp = warmUp
@@ -218,6 +221,7 @@ public struct TimeSeriesPoint: Codable, Sendable, Equatable {
         self.pool = pool
         self.machine = machine
         self.cpuPercent = cpuPercent
+        self.errorsByKind = errorsByKind
     }
 }
 

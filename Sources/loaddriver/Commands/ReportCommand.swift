@@ -11,9 +11,9 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Reads load-test result JSON files (directories contribute their *.json files, not their subdirectories) \
             and capacity-search summaries. The HTML page needs no network and no JavaScript: per scenario a verdict \
-            with every threshold, throughput, latency percentiles, pool and errors over time, the latency \
-            distribution on HdrHistogram's nines axis, status codes and error samples; a summary across scenarios. \
-            With --baseline, deltas against the baseline of the same scenario name, regressions highlighted.
+            with every threshold, throughput, latency percentiles, pool, machine CPU and errors by kind over time, \
+            the latency distribution on HdrHistogram's nines axis, status codes and error samples; a summary across \
+            scenarios. With --baseline, deltas against the baseline of the same scenario name, regressions highlighted.
 
             Examples:
               loaddriver report results/run-20261129-044500 -o report.html

@@ -119,6 +119,13 @@ struct LoadRunnerIntegrationTests {
         #expect(result.errors.counts["http5xx"] == failures)
         #expect(result.errors.samples.first?.kind == .http5xx)
         #expect(result.errors.samples.count <= 10)
+        // Per second, every failure by kind with the same kind names as the counts; exact, not limited by samples.
+        for point in result.timeSeries {
+            #expect((point.errorsByKind?.values.reduce(0, +) ?? 0) == point.errors, "second \(point.second)")
+            #expect(point.errors > 0 || point.errorsByKind == nil)
+        }
+        #expect(result.timeSeries.reduce(0) { $0 + ($1.errorsByKind?["http5xx"] ?? 0) } == failures)
+        #expect(Set(result.timeSeries.flatMap { $0.errorsByKind?.keys.map { $0 } ?? [] }) == Set(result.errors.counts.keys))
         #expect(result.statusCodes["500"] == failures)
         #expect(result.passed == false)
     }

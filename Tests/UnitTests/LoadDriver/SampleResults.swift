@@ -28,7 +28,8 @@ enum SampleResults {
                 setupFailures: 0, warmUpFailures: 0),
             timeSeries: [
                 TimeSeriesPoint(second: 0, warmUp: false, requests: 990, errors: 5, p50Ms: 12, p95Ms: 25, p99Ms: 40,
-                                achievedRate: 990, targetRate: 1000, pool: ["utilization": 0.4, "waiters": 2]),
+                                achievedRate: 990, targetRate: 1000, pool: ["utilization": 0.4, "waiters": 2],
+                                errorsByKind: ["http5xx": 5]),
             ],
             pool: PoolReport(initial: ["utilization": 0, "waiters": 0], final: ["utilization": 0.1, "waiters": 0],
                              peak: ["utilization": 0.4, "waiters": 2], samples: 3, failedPolls: 0),

@@ -46,6 +46,16 @@ import Testing
         for m in compare.metrics { #expect(delta.metric(m.metric) != nil, "every compared metric has a row: \(m.metric)") }
     }
 
+    @Test func aDriverLimitedRunReadsWithoutNestedBrackets() {
+        var result = ReportFixtures.result(name: "PoolExhaustion", stall: false, seed: 4)
+        result.driver.driverLimited = true
+        result.driver.driverLimitedReason = nil  // an older result: the lag rule's text
+        result.driver.schedulingLagMs.p99 = 19.6
+        let md = MarkdownReport(results: [ReportedResult(result: result)]).render()
+        #expect(md.contains("- **PoolExhaustion**: driver-limited by scheduling lag p99 19.6 ms (bound 10.0 ms) — latencies include driver delay"))
+        #expect(!md.contains("))"))
+    }
+
     @Test func capacitySearchIsSummarised() async throws {
         let report = try await CapacitySearchLogic.report(knee: 4000, growth: .step(1000))
         let md = MarkdownReport(results: [], capacity: [report]).render()
@@ -118,7 +128,9 @@ import Testing
         _ = try ReportFixtures.write(b, to: dir, name: "load_test_Stress.json")
         _ = try ReportFixtures.write(a, to: dir, name: "load_test_Baseline.json")
         _ = try ReportFixtures.write(a, to: dir, name: "copy_of_baseline.json")  // same run twice: kept once
-        try Data("{\"hello\": 1}".utf8).write(to: dir.appendingPathComponent("other.json"))
+        // A document of another kind (like scripts/perf's pool_comparison.json) and a broken result.
+        try Data("{\"scenario\": \"Stress\", \"p95Speedup\": 1.5}".utf8).write(to: dir.appendingPathComponent("pool_comparison.json"))
+        try Data("{\"schemaVersion\": 1, \"runId\": \"x\"}".utf8).write(to: dir.appendingPathComponent("truncated.json"))
         try Data("not json".utf8).write(to: dir.appendingPathComponent("notes.txt"))
         let attachments = dir.appendingPathComponent("attachments")
         try FileManager.default.createDirectory(at: attachments, withIntermediateDirectories: true)
@@ -126,9 +138,14 @@ import Testing
 
         let inputs = try ReportLoader.load([dir.path])
         #expect(inputs.results.map(\.result.scenario.name) == ["Baseline", "Stress"], "ordered by start time")
-        #expect(inputs.skipped.count == 1)
-        #expect(inputs.skipped.first?.contains("other.json") == true)
+        #expect(inputs.skipped.count == 1, "only the broken result is worth a warning: \(inputs.skipped)")
+        #expect(inputs.skipped.first?.contains("truncated.json") == true)
         #expect(inputs.skipped.first?.contains("missing") == true)
+        #expect(inputs.ignored.map { URL(fileURLWithPath: $0).lastPathComponent } == ["pool_comparison.json"])
+        // Named explicitly, the same document is reported as not a result.
+        let named = try ReportLoader.load([dir.appendingPathComponent("pool_comparison.json").path])
+        #expect(named.ignored.isEmpty)
+        #expect(named.skipped.first?.contains("no schemaVersion") == true)
 
         let explicit = try ReportLoader.load([attachments.appendingPathComponent("quick.json").path])
         #expect(explicit.results.count == 1)

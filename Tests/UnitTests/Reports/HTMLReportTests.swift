@@ -27,7 +27,8 @@ import Testing
         let (html, _) = try Self.page([Self.quick, Self.baseline, Self.stress])
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         let fragments = svgFragments(in: html)
-        #expect(fragments.count == 3 * ScenarioChartIDs.all.count)
+        #expect(ScenarioCharts.ids.count == 6, "throughput, latency, pool, cpu, errors, distribution")
+        #expect(fragments.count == 3 * ScenarioCharts.ids.count)
         for fragment in fragments {
             let svg = try XMLTree.parse(fragment)
             #expect(svg.name == "svg")
@@ -41,7 +42,7 @@ import Testing
         let (_, root) = try Self.page([Self.baseline, Self.stress])
         for scenario in ["Baseline", "Stress"] {
             let section = try Self.section(root, scenario: scenario)
-            for id in ScenarioChartIDs.all {
+            for id in ScenarioCharts.ids {
                 let figure = try #require(section.all("figure") { $0.attributes["data-chart"] == id }.first, "\(scenario): chart \(id) missing")
                 let svg = try #require(figure.all("svg").first)
                 #expect(svg.attributes["data-empty"] == "false", "\(scenario): chart \(id) is empty")
@@ -90,6 +91,15 @@ import Testing
         let throughput = try #require(section.all("svg") { $0.attributes["data-chart"] == "throughput" }.first)
         #expect(throughput.attributes["data-empty"] == "false")
         #expect(!throughput.all("path").contains { $0.attributes["data-series"] == "target" }, "closed loop has no target")
+        // No error: the errors chart still shows the run's seconds, as a zero line.
+        let errors = try #require(section.all("figure") { $0.attributes["data-chart"] == "errors" }.first)
+        let svg = try #require(errors.all("svg").first)
+        #expect(svg.attributes["data-empty"] == "false")
+        #expect(svg.all("text") { $0.hasClass("empty-message") }.isEmpty)
+        let zero = try #require(svg.all("path") { $0.hasClass("series") }.first)
+        #expect(zero.attributes["data-series"] == "0 errors")
+        #expect(zero.attributes["data-points"] == String(Self.quick.timeSeries.count))
+        #expect(errors.all("figcaption").first?.allText.contains("No request failed") == true)
     }
 
     @Test func headerShowsVerdictAndEveryThresholdWithActualAndLimit() throws {
@@ -184,11 +194,6 @@ import Testing
     }
 }
 
-/// The chart identifiers every scenario section has.
-enum ScenarioChartIDs {
-    static let all = ["throughput", "latency", "pool", "cpu", "errors", "distribution"]
-}
-
 /// Errors per second by kind, derived from per-second totals, counts per kind and the kept samples.
 @Suite struct ErrorKindsOverTime {
     static func result(errorsPerSecond: [Int: Int], counts: [String: Int], samples: [ErrorSample]) -> LoadTestResult {
@@ -219,5 +224,71 @@ enum ScenarioChartIDs {
         #expect((timeline.perKind["timeout"]?[3] ?? 0) + (timeline.perKind["http5xx"]?[3] ?? 0) == 10)
         #expect(timeline.isEstimated)
         #expect(ErrorTimeline.apportion(10, weights: ["a": 1, "b": 1, "c": 1], order: ["a", "b", "c"]).map(\.1).reduce(0, +) == 10)
+    }
+}
+
+/// Errors per second by kind as the driver recorded them, and the fallback for results written before it did.
+@Suite struct RecordedErrorKinds {
+    static func errorsChart(_ result: LoadTestResult) throws -> RenderedChart {
+        try #require(ScenarioCharts(result: result).all().first { $0.id == "errors" })
+    }
+
+    /// Bar tooltips, e.g. `http5xx: 20 in second 5`.
+    static func bars(_ chart: RenderedChart) throws -> [String] {
+        try XMLTree.parse(chart.svg).all("rect") { $0.hasClass("bar") }.map { $0.all("title").first?.allText ?? "" }
+    }
+
+    @Test func recordedKindsAreShownAsRecorded() throws {
+        // Derived from the samples (three of the four timeouts, all in second 5) and the counts, second 2's error
+        // would be taken for a 503 and all of second 5's for timeouts: the recorded counts say otherwise, and win.
+        let samples = (0..<3).map { ErrorSample(kind: .timeout, atSeconds: 5.1 + Double($0) / 10, endpoint: "verify", detail: "") }
+        var r = ErrorKindsOverTime.result(errorsPerSecond: [2: 1, 5: 22], counts: ["timeout": 4, "http5xx": 19], samples: samples)
+        let derived = ErrorTimeline(result: r)
+        #expect(derived.basis == .derived)
+        #expect(derived.perKind["http5xx"]?[2] == 1 && derived.perKind["timeout"]?[5] == 22, "what the estimate makes of it")
+        r.timeSeries[2].errorsByKind = ["timeout": 1]
+        r.timeSeries[5].errorsByKind = ["timeout": 3, "http5xx": 19]
+        let timeline = ErrorTimeline(result: r)
+        #expect(timeline.basis == .recorded)
+        #expect(!timeline.isEstimated)
+        #expect(timeline.perKind == ["timeout": [2: 1, 5: 3], "http5xx": [5: 19]])
+        let chart = try Self.errorsChart(r)
+        #expect(!chart.isEmpty)
+        #expect(chart.caption.contains("as recorded"))
+        #expect(!chart.caption.contains("estimated"))
+        #expect(Set(try Self.bars(chart)) == ["timeout: 1 in second 2", "timeout: 3 in second 5", "http5xx: 19 in second 5"])
+    }
+
+    @Test func anOlderResultWithoutKindsPerSecondLoadsAndIsLabelledAsDerived() throws {
+        let current = ReportFixtures.result(name: "Baseline", seed: 1)
+        #expect(current.timeSeries.contains { $0.errorsByKind != nil })
+        // The same result as an older driver wrote it: no errorsByKind anywhere.
+        var object = try #require(try JSONSerialization.jsonObject(with: current.jsonData()) as? [String: Any])
+        let points = try #require(object["timeSeries"] as? [[String: Any]])
+        object["timeSeries"] = points.map { $0.filter { $0.key != "errorsByKind" } }
+        let old = try JSONSerialization.data(withJSONObject: object)
+        #expect(!String(decoding: old, as: UTF8.self).contains("errorsByKind"))
+        let dir = try ReportFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try old.write(to: dir.appendingPathComponent("load_test_Baseline.json"))
+
+        let inputs = try ReportLoader.load([dir.path])
+        #expect(inputs.skipped.isEmpty && inputs.ignored.isEmpty)
+        let decoded = try #require(inputs.results.first?.result)
+        #expect(decoded.timeSeries.allSatisfy { $0.errorsByKind == nil })
+        #expect(decoded.timeSeries.map(\.errors) == current.timeSeries.map(\.errors))
+
+        let timeline = ErrorTimeline(result: decoded)
+        #expect(timeline.basis == .derived)
+        for point in decoded.timeSeries {
+            let placed = timeline.perKind.values.reduce(0) { $0 + ($1[point.second] ?? 0) }
+            #expect(placed == Double(point.errors), "second \(point.second): the totals stay exact")
+        }
+        let chart = try Self.errorsChart(decoded)
+        #expect(!chart.isEmpty)
+        #expect(chart.caption.contains("predates per-second counts by kind"))
+        #expect(Set(try Self.bars(chart).map { String($0.prefix { $0 != ":" }) }) == ["timeout", "http5xx"])
+        // The page renders it like any other result.
+        _ = try XMLTree.parse(HTMLReport(results: inputs.results).render())
     }
 }

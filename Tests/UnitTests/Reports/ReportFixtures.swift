@@ -35,9 +35,11 @@ enum ReportFixtures {
             let p95 = p50 * (stalled ? 2.2 : 2.6 + random.next())
             let p99 = p95 * (stalled ? 1.6 : 1.8 + random.next() * 0.5)
             var errors = 0
+            var errorsByKind: [String: Int]? = nil
             if stalled {
                 let t = 20 + Int(random.next() * 10), e5 = 60 + Int(random.next() * 10)
                 errors = t + e5
+                errorsByKind = ["timeout": t, "http5xx": e5]
                 if second >= warmUp {
                     timeouts += t
                     serverErrors += e5
@@ -73,7 +75,7 @@ enum ReportFixtures {
                 second: second, warmUp: second < warmUp, requests: requests, errors: errors, p50Ms: p50, p95Ms: p95, p99Ms: p99,
                 achievedRate: achieved, targetRate: target, pool: poolSample,
                 machine: MachineCPUReport(cpus: 2, busyPercent: stalled ? 99 : 70 + random.next() * 10, stealPercent: random.next() * 3),
-                cpuPercent: stalled ? 150 : 120 + random.next() * 10))
+                cpuPercent: stalled ? 150 : 120 + random.next() * 10, errorsByKind: errorsByKind))
         }
         _ = histogram.record(UInt64(2_400_000 * latencyScale))  // one very slow request: the max
         let measured = points.filter { !$0.warmUp }
