@@ -35,6 +35,11 @@ package struct ScenarioCharts {
         return [ChartBand(from: Double(first), to: Double(last + 1), label: "warm-up")]
     }
 
+    /// The run's events (faults injected and cleared), drawn as vertical lines on every per-second chart.
+    private var eventMarkers: [ChartMarker] {
+        (result.events ?? []).map { ChartMarker(at: $0.atSeconds, label: $0.name) }
+    }
+
     /// Splits the series into contiguous runs of seconds for which `value` is defined.
     private func segments(_ value: (TimeSeriesPoint) -> Double?) -> [[ChartPoint]] {
         var out: [[ChartPoint]] = []
@@ -69,7 +74,7 @@ package struct ScenarioCharts {
         }
         let chart = LineChart(
             id: "throughput", title: "Throughput: target vs achieved", xTitle: "seconds since load start",
-            yTitle: "requests / s", yFormat: .requestsPerSecond, series: lines, bands: warmUpBands,
+            yTitle: "requests / s", yFormat: .requestsPerSecond, series: lines, bands: warmUpBands, markers: eventMarkers,
             emptyMessage: "no per-second data in this result")
         var caption = "Completed requests per second (responses and transport errors)."
         if let target = result.summary.targetRate {
@@ -105,7 +110,7 @@ package struct ScenarioCharts {
         }
         let chart = LineChart(
             id: "latency", title: "Latency percentiles per second", xTitle: "seconds since load start",
-            yTitle: "latency (ms)", yFormat: .milliseconds, series: lines, references: references, bands: warmUpBands,
+            yTitle: "latency (ms)", yFormat: .milliseconds, series: lines, references: references, bands: warmUpBands, markers: eventMarkers,
             emptyMessage: "no responses recorded")
         var caption = result.scenario.load.isOpen
             ? "Corrected latency (from each request's intended send time), per second of completion."
@@ -141,7 +146,7 @@ package struct ScenarioCharts {
         let message = hasPool ? "pool fields inUse / waiters not reported" : "no pool samples (monitoring off or unreachable)"
         let chart = LineChart(
             id: "pool", title: "Pool: connections in use and waiters", xTitle: "seconds since load start",
-            yTitle: "connections / callers", yFormat: .count, series: lines, references: references, bands: warmUpBands,
+            yTitle: "connections / callers", yFormat: .count, series: lines, references: references, bands: warmUpBands, markers: eventMarkers,
             emptyMessage: message)
         return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
     }
@@ -161,7 +166,7 @@ package struct ScenarioCharts {
             id: "cpu", title: "Machine CPU per second", xTitle: "seconds since load start",
             yTitle: "% of all CPUs", yFormat: .count, series: lines,
             references: [ReferenceLine(value: 100, label: machineCPUs.map { "all \($0) CPUs" } ?? "all CPUs", color: ChartPalette.gray)],
-            bands: warmUpBands, emptyMessage: "no per-second CPU samples in this result (/proc/stat unreadable or an older result)")
+            bands: warmUpBands, markers: eventMarkers, emptyMessage: "no per-second CPU samples in this result (/proc/stat unreadable or an older result)")
         var caption = "Busy: every process on the machine; this process: the driver, plus the server when it runs in-process; steal: taken by the hypervisor."
         if let machine = result.driver.machine {
             caption += " Over the load: \(ReportFormat.plain(machine.busyPercent))% busy, \(ReportFormat.plain(machine.stealPercent))% steal."
@@ -176,7 +181,7 @@ package struct ScenarioCharts {
             let chart = LineChart(
                 id: "errors", title: title, xTitle: xTitle, yTitle: yTitle, yFormat: .count,
                 series: [ChartSeries(name: "0 errors", color: ChartPalette.green, segments: segments { _ in 0 })],
-                bands: warmUpBands)
+                bands: warmUpBands, markers: eventMarkers)
             let caption = series.count == 1 ? "No request failed in the run's only second."
                 : "No request failed in any of the run's \(ReportFormat.count(series.count)) seconds."
             return RenderedChart(id: chart.id, title: chart.title, caption: caption, svg: chart.render(), isEmpty: chart.isEmpty)
@@ -186,7 +191,7 @@ package struct ScenarioCharts {
         let slots = (seconds.min() ?? 0)..<((seconds.max() ?? 0) + 1)
         let chart = StackedBarChart(
             id: "errors", title: title, xTitle: xTitle, yTitle: yTitle,
-            slots: slots, layers: timeline.layers, bands: warmUpBands, emptyMessage: "no per-second data in this result")
+            slots: slots, layers: timeline.layers, bands: warmUpBands, markers: eventMarkers, emptyMessage: "no per-second data in this result")
         var caption = "Failed requests per second (transport errors and unexpected statuses)."
         let kinds = result.errors.counts.filter { $0.value > 0 }.sorted { $0.value > $1.value }
             .map { "\($0.key) \(ReportFormat.count($0.value))" }

@@ -14,6 +14,7 @@ struct ScenarioSection {
         kpis(&html)
         thresholds(&html)
         if let delta = entry.delta { deltas(&html, delta) }
+        events(&html)
         charts(&html)
         html.raw("<div class=\"tables\">\n")
         endpoints(&html)
@@ -137,6 +138,17 @@ struct ScenarioSection {
             html.raw("</tr>\n")
         }
         html.raw("</tbody></table></div>\n")
+    }
+
+    /// What was done to the system during the run (faults), when the driver's caller marked it; the charts show the
+    /// same events as vertical lines.
+    private func events(_ html: inout HTMLText) {
+        guard let events = result.events, !events.isEmpty else { return }
+        html.raw("<h3>Events</h3>\n<table class=\"events\"><thead><tr><th>Load second</th><th>Event</th><th>Detail</th></tr></thead><tbody>\n")
+        for event in events.sorted(by: { $0.atSeconds < $1.atSeconds }) {
+            html.raw("<tr><td class=\"num\">\(h(ReportFormat.plain(event.atSeconds)))</td><td>\(h(event.name))</td><td>\(h(event.detail ?? ""))</td></tr>\n")
+        }
+        html.raw("</tbody></table>\n")
     }
 
     private func statusCodes(_ html: inout HTMLText) {

@@ -73,6 +73,30 @@ import Testing
         }
     }
 
+    /// A fault scenario's events (e.g. Redis killed and restarted) show as a table and as a vertical line on every
+    /// per-second chart, at their load second; the distribution, which has no time axis, has none.
+    @Test func eventsAreMarkedOnEveryPerSecondChart() throws {
+        var outage = ReportFixtures.result(name: "RedisRestart", seed: 3)
+        outage.events = [
+            RunEvent(name: "redis killed", atSeconds: 12.05, detail: "SIGKILL"),
+            RunEvent(name: "redis restarted", atSeconds: 15.1),
+        ]
+        let (_, root) = try Self.page([outage, Self.baseline])
+        let section = try Self.section(root, scenario: "RedisRestart")
+        let table = try #require(section.all("table") { $0.hasClass("events") }.first)
+        let rows = table.all("tr").dropFirst().map(\.allText)
+        #expect(rows.count == 2)
+        #expect(rows.first?.contains("redis killed") == true && rows.first?.contains("SIGKILL") == true)
+        for id in ScenarioCharts.ids {
+            let svg = try #require(section.all("svg") { $0.attributes["data-chart"] == id }.first)
+            let markers = svg.all("g") { $0.hasClass("marker") }.compactMap { $0.attributes["data-marker"] }
+            #expect(markers == (id == "distribution" ? [] : ["redis killed", "redis restarted"]), "chart \(id): \(markers)")
+        }
+        let plain = try Self.section(root, scenario: "Baseline")
+        #expect(plain.all("g") { $0.hasClass("marker") }.isEmpty)
+        #expect(plain.all("table") { $0.hasClass("events") }.isEmpty)
+    }
+
     @Test func distributionUsesTheNinesAxis() throws {
         let (_, root) = try Self.page([Self.baseline])
         let figure = try #require(root.all("figure") { $0.attributes["data-chart"] == "distribution" }.first)

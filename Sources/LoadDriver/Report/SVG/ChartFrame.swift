@@ -54,6 +54,16 @@ package struct ChartBand: Sendable, Equatable {
     }
 }
 
+/// A vertical line at an x value, e.g. a fault injected at a load second (a result's `events`).
+package struct ChartMarker: Sendable, Equatable {
+    package var at: Double
+    package var label: String
+    package init(at: Double, label: String) {
+        self.at = at
+        self.label = label
+    }
+}
+
 /// A horizontal line at a y value, e.g. a threshold limit.
 package struct ReferenceLine: Sendable, Equatable {
     package var value: Double
@@ -176,6 +186,19 @@ package struct ChartFrame {
             let yy = py(reference.value)
             svg.line(x1: plotLeft, y1: yy, x2: plotRight, y2: yy, stroke: reference.color, width: 1.2, dash: "6 4", cls: "reference")
             svg.label(reference.label, x: plotRight - 4, y: yy - 4, anchor: "end", size: 10, fill: reference.color)
+        }
+    }
+
+    /// Dotted vertical lines with their label at the top, staggered so neighbours stay readable.
+    package func drawMarkers(_ svg: inout SVGWriter, _ markers: [ChartMarker]) {
+        for (i, marker) in markers.enumerated() where marker.at.isFinite {
+            let xx = px(marker.at)
+            guard xx >= plotLeft, xx <= plotRight else { continue }
+            svg.open("g", [("class", "marker"), ("data-marker", marker.label)])
+            svg.element("title", [], text: "\(marker.label) at \(ReportFormat.plain(marker.at)) s")
+            svg.line(x1: xx, y1: plotTop, x2: xx, y2: plotBottom, stroke: ChartPalette.pink, width: 1.2, dash: "2 3")
+            svg.label(marker.label, x: xx + 3, y: plotTop + 24 + Double(i % 3) * 11, size: 9.5, fill: ChartPalette.pink)
+            svg.end("g")
         }
     }
 

@@ -39,6 +39,8 @@ package struct LineChart: Sendable {
     package var series: [ChartSeries]
     package var references: [ReferenceLine]
     package var bands: [ChartBand]
+    /// Vertical lines at x values (events of the run).
+    package var markers: [ChartMarker]
     /// Shown instead of lines when no series has a point.
     package var emptyMessage: String
     package var width: Double
@@ -47,7 +49,7 @@ package struct LineChart: Sendable {
     package init(
         id: String, title: String, xTitle: String, yTitle: String, xAxis: ChartXAxis = .seconds,
         yFormat: ChartValueFormat, series: [ChartSeries], references: [ReferenceLine] = [], bands: [ChartBand] = [],
-        emptyMessage: String = "no data", width: Double = 660, height: Double = 300
+        markers: [ChartMarker] = [], emptyMessage: String = "no data", width: Double = 660, height: Double = 300
     ) {
         self.id = id
         self.title = title
@@ -58,6 +60,7 @@ package struct LineChart: Sendable {
         self.series = series
         self.references = references
         self.bands = bands
+        self.markers = markers
         self.emptyMessage = emptyMessage
         self.width = width
         self.height = height
@@ -82,6 +85,7 @@ package struct LineChart: Sendable {
             frame.drawMessage(&svg, emptyMessage)
         }
         frame.drawReferences(&svg, references)
+        frame.drawMarkers(&svg, markers)
         for s in series where !s.isEmpty {
             var d = ""
             for segment in s.segments {

@@ -26,6 +26,8 @@ package struct StackedBarChart: Sendable {
     package var slots: Range<Int>
     package var layers: [BarLayer]
     package var bands: [ChartBand]
+    /// Vertical lines at x values (events of the run).
+    package var markers: [ChartMarker]
     /// Shown over the axes when every layer is empty.
     package var emptyMessage: String
     package var width: Double
@@ -33,7 +35,8 @@ package struct StackedBarChart: Sendable {
 
     package init(
         id: String, title: String, xTitle: String, yTitle: String, yFormat: ChartValueFormat = .count, slots: Range<Int>,
-        layers: [BarLayer], bands: [ChartBand] = [], emptyMessage: String = "no data", width: Double = 660, height: Double = 300
+        layers: [BarLayer], bands: [ChartBand] = [], markers: [ChartMarker] = [], emptyMessage: String = "no data",
+        width: Double = 660, height: Double = 300
     ) {
         self.id = id
         self.title = title
@@ -43,6 +46,7 @@ package struct StackedBarChart: Sendable {
         self.slots = slots
         self.layers = layers
         self.bands = bands
+        self.markers = markers
         self.emptyMessage = emptyMessage
         self.width = width
         self.height = height
@@ -81,6 +85,7 @@ package struct StackedBarChart: Sendable {
                 base += v
             }
         }
+        frame.drawMarkers(&svg, markers)
         frame.drawLegend(&svg, layers.filter { $0.total > 0 }.map { LegendEntry(name: $0.name, color: $0.color, dashed: false, block: true) })
         svg.end("svg")
         return svg.text
