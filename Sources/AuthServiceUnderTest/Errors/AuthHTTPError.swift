@@ -53,6 +53,18 @@ extension AuthHTTPError {
         code: "invalid_token",
         message: "Missing, malformed, expired or revoked bearer token."
     )
+    /// The HTTP/1.1 parser rejected the request (bad request line, header syntax, conflicting framing headers).
+    static let malformedRequest = AuthHTTPError(
+        .badRequest,
+        code: "malformed_request",
+        message: "The request is not valid HTTP/1.1."
+    )
+    /// The request head exceeds the HTTP/1.1 decoder's limits (header count or size).
+    static let headerFieldsTooLarge = AuthHTTPError(
+        .requestHeaderFieldsTooLarge,
+        code: "header_fields_too_large",
+        message: "The request headers exceed the server's limits."
+    )
     static let notFound = AuthHTTPError(.notFound, code: "not_found", message: "No such route.")
     static func methodNotAllowed(allow: String) -> AuthHTTPError {
         AuthHTTPError(.methodNotAllowed, code: "method_not_allowed", message: "Method not allowed; use \(allow).", allow: allow)

@@ -108,7 +108,8 @@ public final class AuthServer: Service, Sendable {
         let listening = ListeningSignal()
         var application = Application(
             router: router,
-            server: configuration.handlersOnEventLoop ? .eventLoopAffineHTTP1(eventLoopGroup) : .http1(),
+            server: configuration.handlersOnEventLoop
+                ? .eventLoopAffineHTTP1(eventLoopGroup) : .http1(configuration: ParserErrorResponseHandler.http1Configuration),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName,

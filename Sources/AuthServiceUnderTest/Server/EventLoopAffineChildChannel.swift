@@ -37,7 +37,7 @@ extension HTTPServerBuilder {
         let executors = EventLoopTaskExecutors(group)
         return HTTPServerBuilder { responder in
             EventLoopAffineChildChannel(
-                base: HTTP1Channel(responder: responder, configuration: .init()), executors: executors)
+                base: HTTP1Channel(responder: responder, configuration: ParserErrorResponseHandler.http1Configuration), executors: executors)
         }
     }
 }

@@ -32,16 +32,22 @@ package enum JSONResponses {
     }
 
     package static func error(_ error: AuthHTTPError) -> Response {
+        let buffer = errorBody(error)
+        var headers = jsonHeaders
+        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
+        if let allow = error.allow, !allow.isEmpty { headers[.allow] = allow }
+        return Response(status: error.status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// `{"error":"<code>","message":"..."}`.
+    package static func errorBody(_ error: AuthHTTPError) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeStaticString("{\"error\":")
         appendJSONString(Array(error.code.utf8), to: &buffer)
         buffer.writeStaticString(",\"message\":")
         appendJSONString(Array(error.message.utf8), to: &buffer)
         buffer.writeStaticString("}")
-        var headers = jsonHeaders
-        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
-        if let allow = error.allow, !allow.isEmpty { headers[.allow] = allow }
-        return Response(status: error.status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        return buffer
     }
 
     /// Writes a JSON string literal (quotes included), escaping `"`, `\` and control characters.

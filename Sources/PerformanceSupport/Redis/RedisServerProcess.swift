@@ -239,12 +239,7 @@ public final class RedisServerProcess: Sendable {
     }
 
     private static func waitForExit(_ process: ChildProcess, within timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while process.exitStatus() == nil {
-            if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return true
+        await process.waitForExit(within: timeout) != nil
     }
 
     /// Synchronous reap for `deinit` after SIGKILL (bounded: 2 s).

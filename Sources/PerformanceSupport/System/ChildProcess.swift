@@ -9,13 +9,23 @@ import Darwin
 package struct ChildProcess: Sendable {
     package let pid: pid_t
 
-    /// Starts `executable` with `arguments`, stdin/stdout/stderr on /dev/null, in a new process group.
-    package static func spawn(_ executable: String, _ arguments: [String]) throws -> ChildProcess {
+    /// Starts `executable` with `arguments` in a new process group: stdin on /dev/null, stdout and stderr into the
+    /// files `standardOutput` / `standardError` (created or truncated) or /dev/null, and the test process's environment
+    /// with `environment` added (a value there replaces the inherited one).
+    package static func spawn(
+        _ executable: String,
+        _ arguments: [String],
+        standardOutput: String? = nil,
+        standardError: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd in [Int32(0), 1, 2] {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        for (fd, path) in [(Int32(1), standardOutput), (2, standardError)] {
+            posix_spawn_file_actions_addopen(
+                &actions, fd, path ?? "/dev/null", path == nil ? O_WRONLY : O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -36,8 +46,17 @@ package struct ChildProcess: Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = []
+        var inherited = environ
+        while let entry = inherited.pointee {
+            let name = String(cString: entry).split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            if environment[name] == nil { envp.append(strdup(entry)) }
+            inherited += 1
+        }
+        envp += environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard status == 0 else {
             throw RedisServerProcessError("posix_spawn \(executable) failed: \(String(cString: strerror(status)))")
         }
@@ -56,5 +75,15 @@ package struct ChildProcess: Sendable {
 
     package func signal(_ signal: Int32) {
         kill(pid, signal)
+    }
+
+    /// Polls ``exitStatus()`` every 5 ms until the child exits (its status) or `timeout` passes (`nil`). Reaps it.
+    package func waitForExit(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let status = exitStatus() { return status }
+            if ContinuousClock.now >= deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }

@@ -187,12 +187,15 @@ struct AuthServerEndpointTests {
     }
 
     @Test func tokenExpires() async throws {
-        try await AuthServerHarness.withServer(configure: { $0.tokenTTL = .milliseconds(400) }) { server, _ in
+        // 1.5 s: long enough that the first verify lands inside it when the suites run in parallel on 2 busy cores
+        // (400 ms was not: login → verify took longer once).
+        try await AuthServerHarness.withServer(configure: { $0.tokenTTL = .milliseconds(1_500) }) { server, _ in
             let port = server.port
             let token = try await AuthServerHarness.registerAndLogin(port: port, "hank")
+            let issued = ContinuousClock.now
             let fresh = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer \(token)")])
-            #expect(fresh.status == 200)
-            try await Task.sleep(for: .milliseconds(900))
+            #expect(fresh.status == 200, "verify \(ContinuousClock.now - issued) after login")
+            try await Task.sleep(until: issued + .milliseconds(2_000))
             let expired = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer \(token)")])
             #expect(expired.status == 401)
         }

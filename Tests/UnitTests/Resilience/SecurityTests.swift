@@ -1,9 +1,11 @@
 import AuthServiceUnderTest
 import Foundation
+import LoadDriver
 import Logging
 import NIOPosix
 import PerformanceSupport
 import RedisPool
+import Synchronization
 import Testing
 
 /// Security properties of the running service: token uniqueness and shape, tokens and passwords never stored or
@@ -167,65 +169,162 @@ struct SecurityTests {
         }
     }
 
-    @Test func logsAtTraceContainNoTokenOrPassword() async throws {
+    /// Every run of exactly 43 characters of the token alphabet (base64url, unpadded: `AuthToken.encodedLength`)
+    /// that is not part of a longer run — the shape of a token, whoever issued it.
+    static func tokenShapedRuns(in text: String) -> [Substring] {
+        text.split { !alphabet.contains($0.asciiValue ?? 0) || !$0.isASCII }.filter { $0.utf8.count == AuthToken.encodedLength }
+    }
+
+    /// Records (message and metadata) that contain a token-shaped run or one of `secrets` (or its first 16
+    /// characters).
+    static func leaks(in records: [String], secrets: [String]) -> [String] {
+        records.filter { record in
+            !tokenShapedRuns(in: record).isEmpty || secrets.contains { record.contains($0) || record.contains($0.prefix(16)) }
+        }
+    }
+
+    /// The scan of the log test can fail: a token planted in a message or in metadata, or a password, is found;
+    /// digests, request ids and usernames are not mistaken for tokens.
+    @Test func logScanDetectsPlantedTokensAndPasswords() {
+        let capture = LogCapture()
+        let logger = capture.logger(label: "plant")
+        let token = AuthToken.generate()
+        logger.trace("harmless", metadata: ["digest": "\(AuthToken.digestHex(token[...]))", "user": "lt-abc123-42", "id": "0123456789abcdef0123456789abcdef"])
+        #expect(Self.leaks(in: capture.all, secrets: ["Pw-abc123-42!"]).isEmpty, "false positive: \(capture.all)")
+        logger.debug("issued \(token)")
+        logger.info("verify", metadata: ["authorization": "Bearer \(AuthToken.generate())"])
+        logger.info("login", metadata: ["body": "{\"password\":\"Pw-abc123-42!\"}"])
+        let records = capture.all
+        #expect(Self.tokenShapedRuns(in: records[1]) == [token[...]], "token in a message: \(records[1])")
+        #expect(Self.leaks(in: [records[2]], secrets: []).count == 1, "token in metadata: \(records[2])")
+        #expect(Self.leaks(in: [records[3]], secrets: ["Pw-abc123-42!"]).count == 1, "password in metadata: \(records[3])")
+        #expect(Self.leaks(in: records, secrets: ["Pw-abc123-42!"]).count == 3)
+    }
+
+    /// A real load scenario against a server logging at trace into a capture: 100 users of the LoadDriver with the
+    /// auth mix (login, verify, refresh, logout) for 3,000 requests (plus 200 of setup), while a scripted client logs
+    /// in and refreshes with known tokens and sends failures (wrong passwords until locked, stale and forged tokens,
+    /// malformed bodies carrying the password). No seeded user's password, no issued token, no stored derived key
+    /// and nothing token-shaped appears in any log message or metadata.
+    @Test func logsAtTraceContainNoTokenOrPasswordAfterALoadScenario() async throws {
         let capture = LogCapture()
         let logger = capture.logger(label: "auth-capture")
         let password = "Sup3r-Secret-Pw-7781"
         let wrongPassword = "Wr0ng-Secret-Pw-4242"
-        var secrets: [String] = [password, wrongPassword]
-        try await RedisServerProcess.withServer { redis in
+        let scripted = ScriptedSecrets()
+        let result = try await RedisServerProcess.withServer { redis in
             var configuration = AuthServerHarness.configuration(redis: redis)
             configuration.rateLimit.maxFailedAttempts = 2
+            configuration.pool.acquireTimeout = .seconds(2)
             let server = try await AuthServer.start(configuration, logger: logger)
             do {
                 let port = server.port
-                let register = try await HTTP.json(port: port, "POST", "/auth/register", ["username": "logged", "password": password])
-                #expect(register.status == 201)
-                let login = try await HTTP.json(port: port, "POST", "/auth/login", ["username": "logged", "password": password])
-                let token = try #require(login.string("token"))
-                secrets.append(token)
-                let verify = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer " + token)])
-                #expect(verify.status == 200)
-                let refresh = try await HTTP.request(port: port, "POST", "/auth/refresh", headers: [("Authorization", "Bearer " + token)])
-                let newToken = try #require(refresh.string("token"))
-                secrets.append(newToken)
-                // Failures: the old token, a forged token, wrong passwords until locked, malformed and oversized bodies.
-                let stale = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer " + token)])
-                #expect(stale.status == 401)
-                let forged = String(repeating: "Q", count: 43)
-                secrets.append(forged)
-                _ = try await HTTP.request(port: port, "POST", "/auth/logout", headers: [("Authorization", "Bearer " + forged)])
-                for _ in 0..<3 {
-                    _ = try await HTTP.json(port: port, "POST", "/auth/login", ["username": "logged", "password": wrongPassword])
-                }
-                _ = try await HTTP.json(port: port, "POST", "/auth/register", ["username": "logged", "password": password])  // 409
-                _ = try await HTTP.json(port: port, "POST", "/auth/register", ["username": "bad name", "password": password])
-                _ = try await HTTP.request(
-                    port: port, "POST", "/auth/login", headers: [("Content-Type", "application/json")],
-                    body: Array("{\"username\":\"logged\",\"password\":\"\(password)\"".utf8))
-                _ = try await HTTP.request(
-                    port: port, "POST", "/auth/login", headers: [("Content-Type", "text/plain")],
-                    body: Array("{\"username\":\"logged\",\"password\":\"\(password)\"}".utf8))
-                let logout = try await HTTP.request(port: port, "POST", "/auth/logout", headers: [("Authorization", "Bearer " + newToken)])
-                #expect(logout.status == 204)
+                // Closed loop bounded by a request count, so a busy machine makes the run longer, not smaller.
+                var scenario = Scenario.authService(name: "log-capture", users: 100)
+                scenario.load = .closedLoop(thinkTimeSeconds: 0.02)
+                scenario.durationSeconds = nil
+                scenario.maxRequests = 3_000
+                scenario.maxWallClockSeconds = 90
+                scenario.warmUpSeconds = 0
+                scenario.rampUpSeconds = 0.5
+                scenario.mix = [
+                    WeightedRequest(weight: 70, request: Self.tolerant(.authVerify, [200, 401])),
+                    WeightedRequest(weight: 10, request: .authLogin),
+                    // After a logout the user's verify/refresh/logout get 401 until its next login: expected for verify
+                    // and logout; refresh keeps expecting 200 (its token capture needs one), so those count as errors.
+                    WeightedRequest(weight: 10, request: .authRefresh),
+                    WeightedRequest(weight: 10, request: RequestTemplate(
+                        name: "logout", method: "POST", path: "/auth/logout", headers: ["Authorization": "Bearer {{token}}"],
+                        expectedStatus: [204, 401])),
+                ]
+                var driverConfiguration = try LoadRunner.Configuration(url: "http://127.0.0.1:\(port)", logger: DriverFaultTests.quietLogger)
+                driverConfiguration.calibrationSeconds = 0
+                let runner = LoadRunner(driverConfiguration)
+                let plannedScenario = scenario
+                async let load = runner.run(plannedScenario)
+                try await Self.scriptedSession(port: port, password: password, wrongPassword: wrongPassword, into: scripted)
+                let result = try await load
                 let connection = try await SecurityTests.redisConnection(redis)
                 let record = try await connection.command(["GET", configuration.keyPrefix + "user:logged"]).string ?? ""
                 _ = connection.close()
                 #expect(!record.isEmpty)
-                if let derived = record.split(separator: "$").last { secrets.append(String(derived)) }
+                if let derived = record.split(separator: "$").last { scripted.add(String(derived)) }
                 try await server.shutdown()
+                return result
             } catch {
                 try? await server.shutdown()
                 throw error
             }
         }
-        let records = capture.all
-        #expect(records.count >= 5, "the capture saw too little to be meaningful: \(records)")
-        #expect(records.contains { $0.contains("register") || $0.contains("login") }, "no request-level logs at trace: \(records.prefix(20))")
-        for secret in secrets {
-            let leaks = records.filter { $0.contains(secret) || $0.contains(String(secret.prefix(16))) }
-            #expect(leaks.isEmpty, "a secret (\(secret.count) chars) appears in \(leaks.count) log records, e.g. \(leaks.first ?? "")")
+        print("log capture: \(result.summary.requests) requests (\(result.endpoints.mapValues(\.requests))), errors \(result.errors.counts), "
+            + "\(capture.all.count) log records, \(scripted.tokens.count) scripted tokens")
+        // The load really ran: a few thousand requests over every endpoint of the mix, served without 5xx.
+        #expect(result.summary.requests >= 3_000, "only \(result.summary.requests) requests")
+        for endpoint in ["verify", "login", "refresh", "logout"] {
+            #expect((result.endpoints[endpoint]?.succeeded ?? 0) > 0, "no successful \(endpoint): \(result.endpoints.mapValues(\.succeeded))")
         }
+        #expect((result.errors.counts["http5xx"] ?? 0) == 0, "5xx during the scenario: \(result.errors.counts)")
+        #expect(scripted.tokens.count >= 10, "the scripted client got only \(scripted.tokens.count) tokens")
+
+        let records = capture.all
+        #expect(records.filter { $0.contains("login succeeded") }.count >= 100, "too few request-level logs at trace to be meaningful: \(records.count) records")
+        #expect(records.contains { $0.contains("login failed") }, "the failures left no log")
+        // Every seeded user's password (and the common prefix of them all), every known token, the derived key.
+        let seeded = (0...100).map { "Pw-\(result.runId)-\($0)!" } + ["Pw-\(result.runId)-"]
+        let secrets = seeded + [password, wrongPassword] + scripted.tokens + scripted.others
+        let leaks = Self.leaks(in: records, secrets: secrets)
+        #expect(leaks.isEmpty, "\(leaks.count) of \(records.count) log records hold a token or password, e.g. \(leaks.prefix(3))")
+    }
+
+    static func tolerant(_ template: RequestTemplate, _ statuses: [Int]) -> RequestTemplate {
+        var template = template
+        template.expectedStatus = statuses
+        return template
+    }
+
+    /// Secrets the scripted client saw (tokens issued to it, forged tokens, the stored derived key).
+    final class ScriptedSecrets: Sendable {
+        private let state = Mutex<(tokens: [String], others: [String])>(([], []))
+        func addToken(_ token: String) { state.withLock { $0.tokens.append(token) } }
+        func add(_ secret: String) { state.withLock { $0.others.append(secret) } }
+        var tokens: [String] { state.withLock { $0.tokens } }
+        var others: [String] { state.withLock { $0.others } }
+    }
+
+    /// Alongside the load: 10 rounds of login → verify → refresh → stale verify → logout with known tokens, then
+    /// failures that put secrets into requests (forged token, wrong passwords until locked, malformed bodies).
+    static func scriptedSession(port: Int, password: String, wrongPassword: String, into secrets: ScriptedSecrets) async throws {
+        let register = try await HTTP.json(port: port, "POST", "/auth/register", ["username": "logged", "password": password])
+        #expect(register.status == 201)
+        for _ in 0..<10 {
+            let login = try await HTTP.json(port: port, "POST", "/auth/login", ["username": "logged", "password": password])
+            let token = try #require(login.string("token"), "login: \(login.status) \(login.text)")
+            secrets.addToken(token)
+            let verify = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer " + token)])
+            #expect(verify.status == 200)
+            let refresh = try await HTTP.request(port: port, "POST", "/auth/refresh", headers: [("Authorization", "Bearer " + token)])
+            let newToken = try #require(refresh.string("token"))
+            secrets.addToken(newToken)
+            let stale = try await HTTP.request(port: port, "GET", "/auth/verify", headers: [("Authorization", "Bearer " + token)])
+            #expect(stale.status == 401)
+            let logout = try await HTTP.request(port: port, "POST", "/auth/logout", headers: [("Authorization", "Bearer " + newToken)])
+            #expect(logout.status == 204)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let forged = String(repeating: "Q", count: 43)
+        secrets.add(forged)
+        _ = try await HTTP.request(port: port, "POST", "/auth/logout", headers: [("Authorization", "Bearer " + forged)])
+        for _ in 0..<3 {
+            _ = try await HTTP.json(port: port, "POST", "/auth/login", ["username": "logged", "password": wrongPassword])
+        }
+        _ = try await HTTP.json(port: port, "POST", "/auth/register", ["username": "logged", "password": password])  // 409
+        _ = try await HTTP.json(port: port, "POST", "/auth/register", ["username": "bad name", "password": password])
+        _ = try await HTTP.request(
+            port: port, "POST", "/auth/login", headers: [("Content-Type", "application/json")],
+            body: Array("{\"username\":\"logged\",\"password\":\"\(password)\"".utf8))
+        _ = try await HTTP.request(
+            port: port, "POST", "/auth/login", headers: [("Content-Type", "text/plain")],
+            body: Array("{\"username\":\"logged\",\"password\":\"\(password)\"}".utf8))
     }
 
     @Test func passwordProtectedRedisWorksAndWrongPasswordIsAClearStartupError() async throws {
@@ -269,6 +368,59 @@ struct SecurityTests {
                 }
                 #expect(clock.now - start < .seconds(5), "\(label): start-up failure took \(clock.now - start)")
             }
+        }
+    }
+
+    /// The same through the `auth-server` executable, with the URL in `REDIS_URL`: a wrong (or missing) password makes
+    /// the process exit non-zero by itself, quickly, with a stderr line naming the authentication failure and the
+    /// Redis it tried — never the password; the right password starts it and it serves `/health` (readiness: Redis
+    /// answered) and a full register/login/verify, and SIGTERM stops it cleanly.
+    @Test func authServerBinaryWithRedisPassword() async throws {
+        let password = "r3dis-Pa55-\(UInt16.random(in: 0...UInt16.max))"
+        let directory = try BuiltExecutables.temporaryDirectory("auth-server-redis-password")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await RedisServerProcess.withServer(.init(password: password, allowExternal: false)) { redis in
+            let wrongPassword = "wrong-\(password)-x"
+            for (label, url, expected) in [
+                ("wrong password", AuthServerHarness.redisURL(redis.endpoint, password: wrongPassword), ["redisAuthenticationFailed"]),
+                ("no password", "redis://\(redis.endpoint.host):\(redis.endpoint.port)", ["redisAuthenticationFailed", "redisError"]),
+            ] {
+                let child = try AuthServerChild.spawn(redisURL: url, directory: directory, extraArguments: ["--pool-acquire-timeout-ms", "500"])
+                let clock = ContinuousClock()
+                let start = clock.now
+                guard let status = await child.waitForExit(within: .seconds(15)) else {
+                    await child.kill()
+                    Issue.record("\(label): auth-server still running after 15 s; stderr: \(child.stderrText)")
+                    continue
+                }
+                let stderr = child.stderrText
+                print("auth-server with \(label) exited \(status) after \(clock.now - start); stderr: \(stderr)")
+                #expect(status > 0 && status < 128, "\(label): exit status \(status) (0 = started, >= 128 = killed by a signal); stderr: \(stderr)")
+                #expect(clock.now - start < .seconds(10), "\(label): took \(clock.now - start) to fail")
+                let line = stderr.split(separator: "\n").first { $0.contains("start-up failed") }.map(String.init) ?? ""
+                #expect(expected.contains { line.contains("(\($0))") }, "\(label): no start-up failure line naming \(expected): \(stderr)")
+                #expect(label != "wrong password" || line.contains("refused the credentials"), "\(label): the line does not say the credentials were refused: \(line)")
+                #expect(line.contains("\(redis.endpoint.host):\(redis.endpoint.port)"), "\(label): the line does not name the Redis: \(line)")
+                #expect(!stderr.contains(password), "\(label): stderr echoes a password: \(stderr)")
+                let health = try? await HTTP.request(port: child.port, "GET", "/health", timeout: .seconds(1))
+                #expect(health == nil, "\(label): something still answers on the port: \(String(describing: health?.status))")
+            }
+
+            let child = try AuthServerChild.spawn(redisURL: AuthServerHarness.redisURL(redis.endpoint, password: password), directory: directory)
+            do {
+                try await child.waitUntilReady()
+                let health = try await HTTP.request(port: child.port, "GET", "/health")
+                #expect(health.status == 200 && health.string("status") == "ok" && health.string("redis") == "ok", "/health: \(health.status) \(health.text)")
+                try await Resilience.expectServesNormally(port: child.port, "auth-server start with the Redis password")
+                child.signal(SIGTERM)
+                let status = await child.waitForExit(within: .seconds(15))
+                #expect(status == 0, "auth-server exit status after SIGTERM: \(status.map(String.init) ?? "still running")")
+                #expect(!child.stderrText.contains(password), "stderr echoes the password: \(child.stderrText)")
+            } catch {
+                await child.kill()
+                throw error
+            }
+            await child.kill()
         }
     }
 }

@@ -21,4 +21,21 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
     mutating func printable(_ count: Int) -> String {
         String(decoding: bytes(count, in: 0x21...0x7E), as: UTF8.self)
     }
+    /// Bytes for a header value: printable ASCII (70%), ASCII with non-ASCII mixed in (27%) — valid multi-byte
+    /// UTF-8, lone continuation bytes, truncated sequences, overlongs, surrogates, 0xFE/0xFF — or any byte but CR/LF
+    /// with the odd control byte (3%, which the HTTP parser rejects).
+    mutating func headerValue(_ count: Int) -> [UInt8] {
+        let nonASCII: [[UInt8]] = [Array("é".utf8), Array("名前".utf8), Array("😀".utf8), [0xFF], [0xFE], [0x80], [0xBF, 0x80],
+                                   [0xC3], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80]]
+        let mode = int(0...99)
+        var value: [UInt8] = []
+        while value.count < count {
+            switch mode {
+            case 0..<70: value.append(UInt8.random(in: 0x20...0x7E, using: &self))
+            case 70..<97: value += chance(30) ? pick(nonASCII) : [UInt8.random(in: 0x20...0x7E, using: &self)]
+            default: value.append(chance(5) ? pick([0x01, 0x07, 0x09, 0x0B, 0x1B, 0x7F]) : UInt8.random(in: 0x20...0xFF, using: &self))
+            }
+        }
+        return value
+    }
 }
