@@ -17,7 +17,7 @@ struct LoadTimelineTests {
         #expect(before < -0.15 && before > -0.25, "\(before)")
         try await timeline.sleep(untilSecond: 0.1)
         let at = timeline.mark("fault", detail: "injected")
-        #expect(at >= 0.1 && at < 0.3, "\(at)")
+        #expect(at >= 0.1 && at < 1, "\(at)")
         #expect(timeline.events.map(\.name) == ["fault"])
         #expect(timeline.events.first?.detail == "injected")
     }
