@@ -25,9 +25,9 @@ extension PerformanceSuite {
             static let serviceReady = "service ready"
             static let clientsKilled = "redis clients killed"
             static let redisStalled = "redis stalled"
-            static let slowClientsConnecting = "slow clients connecting"
             static let slowClientsConnected = "slow clients connected"
-            static let slowClientsClosed = "slow clients closed"
+            static let slowClientsTrickling = "slow clients trickling"
+            static let slowClientsPaused = "slow clients paused"
         }
 
         /// The seconds of `result.timeSeries` whose whole span [second, second + 1) lies in one of `intervals`.
