@@ -7,8 +7,9 @@ import Synchronization
 import Testing
 
 extension PerformanceSuite {
-    /// What happens when things break, with numbers: each runs the Baseline load (500 users, 5,000 req/s) while a
-    /// fault is injected, and attaches its JSON with the per-second series so the outage is visible.
+    /// What happens when things break, with numbers: each runs the Baseline load (500 users, 5,000 req/s; PoolExhaustion
+    /// 1,000 users at 10,000 req/s) while a fault is injected, and attaches its JSON with the per-second series and the
+    /// fault's events so the outage is visible.
     @Suite
     struct FaultScenarios {
         static func baselineLoad(_ name: String, seconds: Double = 30) -> PerformanceScenario {
@@ -50,8 +51,8 @@ extension PerformanceSuite {
         }
 
         /// SIGKILL redis-server 10 s into the measured window (scaled with PERF_DURATION_SCALE), restart it on the
-        /// same port 3 s later. Failures may only complete inside [kill, restart + 2 s] (whole seconds touching that
-        /// window, as the series counts each request in the second it completed); every request gets an answer (503
+        /// same port 3 s later. Failures may only complete in seconds that touch [kill, restart + 2 s] (the series
+        /// counts each request in the whole second it completed, so a failure can end up to 1 s past the window); every request gets an answer (503
         /// during the outage) within acquireTimeout + 100 ms; success after the window > 99.9%; no lease leaked
         /// (the harness's gate). Recovery is measured twice: when `GET /health` (readiness: PING through the pool) answers 200 again, and the end of
         /// the last second with a failure.
@@ -75,8 +76,8 @@ extension PerformanceSuite {
             let readiness = Mutex<Duration?>(nil)
             let run = try await ScenarioCheck.run(spec, environment: environment) { live in
                 try await live.timeline.sleep(untilSecond: killSecond)
-                try await live.redis.kill()
                 live.timeline.mark(Event.redisKilled, detail: "SIGKILL")
+                try await live.redis.kill()
                 try await Task.sleep(for: .seconds(3))
                 try await live.redis.restart()
                 live.timeline.mark(Event.redisRestarted, detail: "same port, append-only file")
@@ -111,10 +112,11 @@ extension PerformanceSuite {
             let maxWaitMs = result.summary.serviceTimeMs.max
             let limitMs = Self.milliseconds(acquireTimeout) + 100
             let readyMs = readiness.withLock { $0 }.map(Self.milliseconds)
-            // Upper bound, at the series' one-second resolution.
-            let failuresEndAfterRestart = lastFailingSecond.map { max(0, Double($0 + 1) - restart) }
+            // Upper bound, at the series' one-second resolution (rounded up to 0.1 s).
+            let failuresEndAfterRestart = lastFailingSecond.map { max(0, (Double($0 + 1) - restart) * 10).rounded(.up) / 10 }
+            let statuses = Set(result.statusCodes.keys), kinds = Set(result.errors.counts.filter { $0.value > 0 }.keys)
             print(
-                "RedisRestart: killed at load second \(String(format: "%.2f", kill)), restarted at \(String(format: "%.2f", restart)); GET /health 200 again \(readyMs.map { String(format: "%.0f ms", $0) } ?? "never") after the restart; failures inside the window \(inside), outside \(outside); last failure in second \(lastFailingSecond.map(String.init) ?? "none") (failures over <= \(failuresEndAfterRestart.map { String(format: "%.1f s", $0) } ?? "0 s") after the restart); success after the window \(String(format: "%.4f%%", afterSuccess * 100)) of \(afterRequests); max wait (service time) \(String(format: "%.1f", maxWaitMs)) ms (limit \(String(format: "%.0f", limitMs)) ms); unanswered \(Self.unanswered(result))"
+                "RedisRestart: killed at load second \(String(format: "%.2f", kill)), restarted at \(String(format: "%.2f", restart)); GET /health 200 again \(readyMs.map { String(format: "%.0f ms", $0) } ?? "never") after the restart; failures inside the window \(inside), outside \(outside); last failure in second \(lastFailingSecond.map(String.init) ?? "none") (failures over <= \(failuresEndAfterRestart.map { String(format: "%.1f s", $0) } ?? "0 s") after the restart); success after the window \(String(format: "%.4f%%", afterSuccess * 100)) of \(afterRequests); max service time \(String(format: "%.1f", maxWaitMs)) ms (limit \(String(format: "%.0f", limitMs)) ms); unanswered \(Self.unanswered(result))"
             )
             if outside > 0 {
                 let kinds = result.errors.counts.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
@@ -129,6 +131,8 @@ extension PerformanceSuite {
             #expect(readyMs != nil, "GET /health (readiness: PING through the pool) never answered 200 again after the restart")
             #expect(maxWaitMs <= limitMs, "a request waited \(maxWaitMs) ms, more than acquireTimeout + 100 ms")
             #expect(Self.unanswered(result) == 0, "every request must get an answer (503 during the outage): \(result.errors.counts)")
+            #expect(statuses.isSubset(of: ["200", "503"]), "only 200, or 503 during the outage: \(result.statusCodes)")
+            #expect(kinds.isSubset(of: [ErrorKind.http5xx.rawValue]), "failures must be 503s: \(result.errors.counts)")
         }
 
         @Test(.timeLimit(.minutes(3)))
@@ -176,21 +180,27 @@ extension PerformanceSuite {
             let acquireTimeoutMs = Self.milliseconds(spec.server.pool.acquireTimeout)
             let end = spec.scenario.warmUpSeconds + (spec.scenario.durationSeconds ?? 20) * environment.durationScale
             let probes = Mutex<[(status: Int, retryAfter: String?, body: String)]>([])
+            let probeErrors = Mutex<[String]>([])
             let memory = Mutex<(first: Int?, peak: Int)>((nil, 0))
             let run = try await ScenarioCheck.measure(spec, environment: environment) { live in
-                // From load second 1: this process's resident memory every 250 ms, and a probe of its own every 100 ms
-                // (a well-formed but unknown token: verify must ask Redis, so it needs a connection).
-                try await live.timeline.sleep(untilSecond: spec.scenario.warmUpSeconds + 1)
+                // From load second 0: this process's resident memory every 125 ms; from warm-up's end + 1 s, a probe
+                // of its own every 250 ms (a well-formed but unknown token: verify must ask Redis, so it needs a
+                // connection). A probe that fails (e.g. times out after 2 s) is a hang.
+                try await live.timeline.sleep(untilSecond: 0)
                 let token = String(repeating: "A", count: 43)
                 var tick = 0
                 while (live.timeline.now() ?? 0) < end - 1 {
                     if let rss = ProcessMemory.residentBytes() {
                         memory.withLock { $0 = ($0.first ?? rss, max($0.peak, rss)) }
                     }
-                    if tick % 2 == 0, let response = try? await ServiceProbe.get(
-                        port: live.server.port, path: "/auth/verify", headers: [("Authorization", "Bearer \(token)")])
-                    {
-                        probes.withLock { $0.append((response.status, response.headers["retry-after"], response.body)) }
+                    if tick % 2 == 0, (live.timeline.now() ?? 0) >= spec.scenario.warmUpSeconds + 1 {
+                        do {
+                            let response = try await ServiceProbe.get(
+                                port: live.server.port, path: "/auth/verify", headers: [("Authorization", "Bearer \(token)")])
+                            probes.withLock { $0.append((response.status, response.headers["retry-after"], response.body)) }
+                        } catch {
+                            probeErrors.withLock { $0.append("\(error)") }
+                        }
                     }
                     tick += 1
                     try await Task.sleep(for: .milliseconds(125))
@@ -199,8 +209,8 @@ extension PerformanceSuite {
             let result = run.result
             let status503 = result.statusCodes["503"] ?? 0
             let other = result.summary.failed - status503
-            let peakWaiters = result.pool?.final["peakWaiters"] ?? result.pool?.peak["waiters"] ?? 0
-            let acquireWaitMaxMs = result.pool?.final["acquireWaitMs.max"] ?? 0
+            let peakWaiters = try #require(result.pool?.final["peakWaiters"], "the pool's final metrics are missing")
+            let acquireWaitMaxMs = try #require(result.pool?.final["acquireWaitMs.max"], "the pool's final metrics are missing")
             let maxServiceMs = result.summary.serviceTimeMs.max
             let probed = probes.withLock { $0 }
             let probed503 = probed.filter { $0.status == 503 }
@@ -208,7 +218,7 @@ extension PerformanceSuite {
             let (firstRSS, peakRSS) = memory.withLock { ($0.first ?? 0, $0.peak) }
             let growthMB = Double(peakRSS - firstRSS) / 1_048_576
             print(
-                "PoolExhaustion: \(result.summary.requests) requests, 503: \(status503), other failures: \(other) (\(result.errors.counts)), peak waiters \(Int(peakWaiters)) (cap 100), pool acquire wait max \(String(format: "%.1f", acquireWaitMaxMs)) ms (acquireTimeout \(Int(acquireTimeoutMs)) ms), max service time \(String(format: "%.1f", maxServiceMs)) ms; probes: \(probed503.count) of \(probed.count) got 503, \(without.count) without Retry-After or JSON error; resident memory \(firstRSS / 1_048_576) -> peak \(peakRSS / 1_048_576) MB (+\(String(format: "%.1f", growthMB)) MB)"
+                "PoolExhaustion: \(result.summary.requests) requests, 503: \(status503), other failures: \(other) (\(result.errors.counts)), peak waiters \(Int(peakWaiters)) (cap 100), pool acquire wait max \(String(format: "%.1f", acquireWaitMaxMs)) ms (acquireTimeout \(Int(acquireTimeoutMs)) ms), max service time \(String(format: "%.1f", maxServiceMs)) ms; probes: \(probed503.count) of \(probed.count) got 503, \(without.count) without Retry-After or JSON error, \(probeErrors.withLock { $0.count }) unanswered; resident memory \(firstRSS / 1_048_576) -> peak \(peakRSS / 1_048_576) MB (+\(String(format: "%.1f", growthMB)) MB)"
             )
             #expect(status503 > 0, "the pool must have been exhausted: no 503 at all")
             #expect(other == 0, "over capacity means 503, nothing else: \(result.errors.counts)")
@@ -219,6 +229,7 @@ extension PerformanceSuite {
             #expect(Self.unanswered(result) == 0, "every request must get an answer: \(result.errors.counts)")
             #expect(!probed503.isEmpty, "the probes never saw a 503 (\(probed.count) probes)")
             #expect(without.isEmpty, "503 without Retry-After or JSON error body: \(without.prefix(3))")
+            #expect(probeErrors.withLock { $0 }.isEmpty, "probes without an answer: \(probeErrors.withLock { $0 }.prefix(3))")
             #expect(growthMB < 256, "resident memory grew \(growthMB) MB under exhaustion")
             #expect(run.gates.allSatisfy { $0.ok }, "\(run.gates.filter { !$0.ok })")
         }

@@ -5,9 +5,15 @@ import Synchronization
 /// result's time series starts, and the marks (faults injected, cleared, observed) that go into the result's
 /// `events` on that same clock. Times a fault exactly where the per-second series will show it.
 public final class LoadTimeline: Sendable {
+    private struct Mark {
+        var name: String
+        var detail: String?
+        var at: ContinuousClock.Instant
+    }
+
     private struct State {
         var secondZero: ContinuousClock.Instant?
-        var events: [RunEvent] = []
+        var marks: [Mark] = []
     }
 
     private let state = Mutex(State())
@@ -39,18 +45,27 @@ public final class LoadTimeline: Sendable {
         self.state.withLock { $0.secondZero }.map { Self.seconds(ContinuousClock.now - $0) }
     }
 
-    /// Records `name` at the current load second and returns that second.
+    /// Records `name` now and returns the current load second (0 while the driver has not announced second 0 yet;
+    /// the event itself gets its true, negative second once it is known).
     @discardableResult
     public func mark(_ name: String, detail: String? = nil) -> Double {
-        self.state.withLock { state in
-            let at = state.secondZero.map { Self.seconds(ContinuousClock.now - $0) } ?? 0
-            state.events.append(RunEvent(name: name, atSeconds: (at * 1000).rounded() / 1000, detail: detail))
-            return at
+        let now = ContinuousClock.now
+        return self.state.withLock { state in
+            state.marks.append(Mark(name: name, detail: detail, at: now))
+            return state.secondZero.map { Self.seconds(now - $0) } ?? 0
         }
     }
 
-    /// Everything marked so far, in order.
-    public var events: [RunEvent] { self.state.withLock { $0.events } }
+    /// Everything marked so far, in order, in load seconds (negative before the load began; relative to the first
+    /// mark if the load never started).
+    public var events: [RunEvent] {
+        self.state.withLock { state in
+            guard let zero = state.secondZero ?? state.marks.first?.at else { return [] }
+            return state.marks.map {
+                RunEvent(name: $0.name, atSeconds: (Self.seconds($0.at - zero) * 1000).rounded() / 1000, detail: $0.detail)
+            }
+        }
+    }
 
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18

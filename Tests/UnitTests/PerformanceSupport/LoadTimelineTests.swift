@@ -12,14 +12,17 @@ struct LoadTimelineTests {
     @Test func marksAreInLoadSecondsFromTheAnnouncedStart() async throws {
         let timeline = LoadTimeline()
         #expect(timeline.now() == nil)
+        #expect(timeline.mark("before") == 0, "unknown until the driver announces second 0")
         timeline.loadStarting(in: .milliseconds(200))
         let before = try #require(timeline.now())
         #expect(before < -0.15 && before > -0.25, "\(before)")
         try await timeline.sleep(untilSecond: 0.1)
         let at = timeline.mark("fault", detail: "injected")
         #expect(at >= 0.1 && at < 1, "\(at)")
-        #expect(timeline.events.map(\.name) == ["fault"])
-        #expect(timeline.events.first?.detail == "injected")
+        #expect(timeline.events.map(\.name) == ["before", "fault"])
+        // A mark made before second 0 was known gets its true, negative load second.
+        #expect(timeline.events.first.map { $0.atSeconds < -0.15 && $0.atSeconds > -0.5 } == true, "\(timeline.events)")
+        #expect(timeline.events.last?.detail == "injected")
     }
 
     /// The driver announces second 0 once; an event marked at the end of the run lands where the series ends.
