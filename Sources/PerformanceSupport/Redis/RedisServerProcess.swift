@@ -97,11 +97,13 @@ public final class RedisServerProcess: Sendable {
                 "redis-server was not found on PATH (or REDIS_SERVER). Run scripts/bootstrap to install it, or set REDIS_URL to use an existing server."
             )
         }
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("redis-test-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var lastError: (any Error)?
+        var attempts: [String] = []
         for _ in 0..<5 {  // a port picked free can be taken before redis binds it: retry with another
+            // Each attempt owns its directory: a failed attempt's `deinit` removes it, and a later attempt
+            // must not find its log file's directory gone.
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("redis-test-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let port = try FreePort.loopback()
             let endpoint = RedisEndpoint(host: "127.0.0.1", port: port, password: configuration.password)
             let server = RedisServerProcess(
@@ -110,11 +112,12 @@ public final class RedisServerProcess: Sendable {
                 try await server.launch()
                 return server
             } catch {
-                lastError = error
+                attempts.append("\(error)")
                 try? await server.stop()
             }
         }
-        throw lastError ?? RedisServerProcessError("could not start redis-server")
+        throw RedisServerProcessError(
+            "could not start redis-server in \(attempts.count) attempts: \(attempts.joined(separator: "; "))")
     }
 
     /// Starts a server, runs `body`, and stops the server whether `body` returns or throws.
@@ -189,7 +192,9 @@ public final class RedisServerProcess: Sendable {
         ]
         if let password = configuration.password { arguments += ["--requirepass", password] }
         arguments += configuration.extraArguments
-        let process = try ChildProcess.spawn(executable, arguments)
+        // Start-up errors that come before the log file opens (a bad argument, an unwritable directory) go to stderr.
+        let process = try ChildProcess.spawn(
+            executable, arguments, standardError: directory.appendingPathComponent("redis.stderr").path)
         state.withLock {
             $0.process = process
             $0.exitStatus = nil
@@ -225,11 +230,17 @@ public final class RedisServerProcess: Sendable {
             "redis at \(endpoint) did not answer PING within \(configuration.startTimeout): \(lastError.map { "\($0)" } ?? "no attempt")")
     }
 
+    /// The last lines of the server's log file and of its stderr, for start-up errors.
     private func logTail() -> String {
-        guard let directory,
-            let text = try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)
-        else { return "(none)" }
-        return text.split(separator: "\n").suffix(3).joined(separator: " | ")
+        guard let directory else { return "(none)" }
+        let tails = ["redis.log", "redis.stderr"].compactMap { name -> String? in
+            guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else {
+                return nil
+            }
+            let lines = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            return lines.isEmpty ? nil : "\(name): " + lines.suffix(3).joined(separator: " | ")
+        }
+        return tails.isEmpty ? "(none)" : tails.joined(separator: " || ")
     }
 
     private func requireOwned(_ operation: String) throws {

@@ -25,6 +25,24 @@ import Testing
         }
     }
 
+    @Test func aServerThatCannotStartIsAClearErrorFromEveryAttempt() async throws {
+        // A bad argument fails before redis opens its log file: each of the attempts must say why (from stderr),
+        // and none may fail only because an earlier attempt's directory was cleaned up.
+        var configuration = owned
+        configuration.extraArguments = ["--maxmemory-policy", "no-such-policy"]
+        do {
+            _ = try await RedisServerProcess.start(configuration)
+            Issue.record("expected a start-up error")
+        } catch let error as RedisServerProcessError {
+            #expect(error.message.hasPrefix("could not start redis-server in 5 attempts"), "\(error)")
+            let attempts = error.message.components(separatedBy: "redis-server exited at start").count - 1
+            #expect(attempts == 5, "\(error)")
+            #expect(error.message.components(separatedBy: "redis.stderr: ").count - 1 == 5, "\(error)")
+            #expect(error.message.contains("no-such-policy"), "\(error)")
+            #expect(!error.message.contains("log: (none)"), "\(error)")
+        }
+    }
+
     @Test func twoServersGetDifferentPorts() async throws {
         try await RedisServerProcess.withServer(owned) { first in
             try await RedisServerProcess.withServer(owned) { second in

