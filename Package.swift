@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "LoadDriver", targets: ["LoadDriver"]),
         .executable(name: "auth-server", targets: ["auth-server"]),
         .executable(name: "loaddriver", targets: ["loaddriver"]),
+        .executable(name: "cost-gate", targets: ["cost-gate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -115,6 +116,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // `scripts/cost`: per-request allocations, CPU and Redis commands of every endpoint, gated against Baselines/.
+        .executableTarget(
+            name: "cost-gate",
+            dependencies: [
+                "PerformanceSupport",
+                "AuthServiceUnderTest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/CostGate",
             swiftSettings: swiftSettings
         ),
         // Test support shared by UnitTests and PerformanceTests: embedded redis-server, in-process boot helpers.

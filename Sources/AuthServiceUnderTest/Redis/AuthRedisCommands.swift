@@ -31,4 +31,8 @@ public enum AuthRedisCommands {
 
     /// `GET /health`: `PING`. **1 command.** (`/health/live`, `/health/redis` and `/metrics` send none.)
     public static let health = 1
+
+    /// Round trips (pool leases) per endpoint on its success path, by the load driver's endpoint name: each `command`
+    /// or `pipeline` call leases one connection once.
+    public static let roundTrips: [String: Int] = ["verify": 1, "login": 2, "refresh": 2, "logout": 1, "register": 1]
 }

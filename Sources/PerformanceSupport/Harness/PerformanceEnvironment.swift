@@ -8,7 +8,7 @@ import Foundation
 /// | `PERF_RESULTS_DIR` | where result JSON files are written | `results/` |
 /// | `PERF_BASELINE_DIR` | reference results gated against | `Baselines/` |
 /// | `PERF_UPDATE_BASELINES` | `1`: write this run's results as the new baselines instead of comparing | unset |
-/// | `PERF_INJECT_REGRESSION` | test-support only: `pool-max-4`, `connection-per-request`, `redis-delay-2ms` | unset |
+/// | `PERF_INJECT_REGRESSION` | test-support only: one of ``InjectedRegression`` (`cpu-work-20`, `extra-round-trip`, `lease-delay-2ms`, `pool-silently-4`, `connection-per-request`) | unset |
 /// | `REDIS_URL` | use an existing Redis (see ``RedisServerProcess``) | unset |
 public struct PerformanceEnvironment: Sendable {
     public var durationScale: Double

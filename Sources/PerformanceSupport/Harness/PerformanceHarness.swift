@@ -70,7 +70,6 @@ public enum PerformanceHarness {
             for: "scenario \(scenario.name) with \(scenario.users) users")
 
         var serverConfiguration = spec.server
-        environment.injectedRegression?.apply(to: &serverConfiguration)
 
         let redisConfiguration = spec.redis
         return try await RedisServerProcess.withServer(redisConfiguration) { redis in
@@ -124,6 +123,7 @@ public enum PerformanceHarness {
             environment: runEnvironment
         )
         configuration.onLoadStart = { timeline.loadStarting(in: $0) }
+        let leasesBefore = server.pool.metrics().leases
         let live = LiveScenario(redis: redis, server: server, timeline: timeline)
         let faults = during.map { body in Task { try await body(live) } }
         let loadResult: LoadTestResult
@@ -139,13 +139,16 @@ public enum PerformanceHarness {
         let events = timeline.events
         if !events.isEmpty { result.events = events }
         let leaked = await leasesAfterDrain(server.pool)
+        let poolAfter = server.pool.metrics()
+        let observed = PoolObservation(
+            leases: poolAfter.leases - leasesBefore, poolConnections: poolAfter.totalConnections,
+            redisClients: spec.checksRedisCounters ? try await RedisInfo.clientConnections(redis.endpoint) : nil)
         let after =
             spec.checksRedisCounters
             ? try await RedisInfo.read(redis.endpoint) : ((try? await RedisInfo.read(redis.endpoint)) ?? before)
         let delta = after.delta(since: before)
         let gates = deterministicGates(
-            result: result, delta: delta, spec: spec, poolMaximum: serverConfiguration.pool.maximumConnections,
-            leasedAfterRun: leaked)
+            result: result, delta: delta, spec: spec, pool: observed, leasedAfterRun: leaked)
         result.thresholds += gates
         result.passed = result.thresholds.allSatisfy(\.ok)
 
@@ -168,9 +171,21 @@ public enum PerformanceHarness {
         }
     }
 
-    /// Deterministic signals that do not depend on the machine's speed.
+    /// What the pool reported over the run, beside what Redis itself saw.
+    struct PoolObservation {
+        /// Leases the pool granted during the run (its `leases` counter).
+        var leases: Int
+        /// Connections the pool reported open after the load.
+        var poolConnections: Int
+        /// Client connections Redis had open at the same moment (`CLIENT LIST`), `nil` when not read.
+        var redisClients: Int?
+    }
+
+    /// Deterministic signals that do not depend on the machine's speed. Each is an independent observation: what
+    /// Redis counted (commands, connections received, clients open) against what the requests sent imply and what
+    /// the pool reports, with limits the scenario declares rather than the configuration under test.
     static func deterministicGates(
-        result: LoadTestResult, delta: RedisInfo, spec: PerformanceScenario, poolMaximum: Int, leasedAfterRun: Int
+        result: LoadTestResult, delta: RedisInfo, spec: PerformanceScenario, pool: PoolObservation, leasedAfterRun: Int
     ) -> [ThresholdResult] {
         var gates: [ThresholdResult] = []
         guard spec.checksRedisCounters else {
@@ -184,10 +199,12 @@ public enum PerformanceHarness {
         // the measured window.
         let counts = result.requestsSent ?? [:]
         var expectedCommands = 0
+        var expectedLeases = 0
         var unknown: [String] = []
         for (endpoint, count) in counts {
-            if let perRequest = spec.redisCommandsPerEndpoint[endpoint] {
+            if let perRequest = spec.redisCommandsPerEndpoint[endpoint], let roundTrips = spec.roundTripsPerEndpoint[endpoint] {
                 expectedCommands += perRequest * count
+                expectedLeases += roundTrips * count
             } else {
                 unknown.append(endpoint)
             }
@@ -203,7 +220,17 @@ public enum PerformanceHarness {
                 ThresholdResult(
                     expression: String(format: "gate.redisCommandsPerRequest == %.4f ± %g%%", expected, tolerance * 100),
                     actual: actual, limit: expected, ok: deviation <= tolerance,
-                    note: "INFO commandstats: \(measuredCommands) commands for \(requests) requests"))
+                    note: "INFO commandstats, every command but the harness's INFO: \(measuredCommands) commands for \(requests) requests"))
+            // The pool must account for the traffic Redis saw: a lease per round trip. Traffic that bypasses the
+            // pool the server reports (a hidden second pool, a connection per request) shows as missing leases.
+            let expectedPerRequest = Double(expectedLeases) / Double(requests)
+            let leasesPerRequest = Double(pool.leases) / Double(requests)
+            gates.append(
+                ThresholdResult(
+                    expression: String(format: "gate.poolLeasesPerRequest == %.4f ± %g%%", expectedPerRequest, tolerance * 100),
+                    actual: leasesPerRequest, limit: expectedPerRequest,
+                    ok: abs(leasesPerRequest / expectedPerRequest - 1) <= tolerance,
+                    note: "the reported pool's leases counter: \(pool.leases) leases for \(requests) requests"))
         } else {
             gates.append(
                 ThresholdResult(
@@ -211,12 +238,21 @@ public enum PerformanceHarness {
                     note: unknown.isEmpty ? "no requests were sent" : "no documented command count for \(unknown.sorted())"))
         }
         // The INFO connection of the second reading is counted in `delta`; it is not the service's.
-        let opened = delta.connectionsReceived - 1
+        // The CLIENT LIST reading's connection is counted as well.
+        let opened = delta.connectionsReceived - 1 - (pool.redisClients == nil ? 0 : 1)
+        let limit = spec.redisConnectionLimit
         gates.append(
             ThresholdResult(
-                expression: "gate.redisConnectionsOpened <= \(poolMaximum)", actual: Double(opened),
-                limit: Double(poolMaximum), ok: opened <= poolMaximum,
-                note: "INFO stats total_connections_received during the run"))
+                expression: "gate.redisConnectionsOpened <= \(limit)", actual: Double(opened),
+                limit: Double(limit), ok: opened <= limit,
+                note: "INFO stats total_connections_received during the run; the limit the scenario declares"))
+        if let redisClients = pool.redisClients {
+            gates.append(
+                ThresholdResult(
+                    expression: "gate.redisClientsMatchPool", actual: Double(redisClients),
+                    limit: Double(pool.poolConnections), ok: abs(redisClients - pool.poolConnections) <= 1,
+                    note: "Redis CLIENT LIST after the load: \(redisClients) client connections; the pool reports \(pool.poolConnections)"))
+        }
         gates.append(
             ThresholdResult(
                 expression: "gate.leasedAfterRun == 0", actual: Double(leasedAfterRun), limit: 0,

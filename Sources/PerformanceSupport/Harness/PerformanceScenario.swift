@@ -16,6 +16,11 @@ public struct PerformanceScenario: Sendable {
     public var redisCommandsPerEndpoint: [String: Int]
     /// Allowed relative deviation of measured Redis commands per request from the expected value. Default 1%.
     public var commandsPerRequestTolerance: Double
+    /// Pool leases (round trips) each endpoint takes on its success path. Default ``AuthRedisCommands/roundTrips``.
+    public var roundTripsPerEndpoint: [String: Int]
+    /// The most Redis connections the service may open, as this scenario declares it (the seed's 160), independent of
+    /// the configuration under test: a configuration that drifts is caught, not trusted. Default 160.
+    public var redisConnectionLimit: Int
     /// Gate against the stored baseline of the same name when one exists. Default `true`.
     public var comparesWithBaseline: Bool
     /// Scale the duration by `PERF_DURATION_SCALE`. Default `true`; count-bounded scenarios ignore it.
@@ -44,6 +49,8 @@ public struct PerformanceScenario: Sendable {
         self.server = server
         self.redisCommandsPerEndpoint = redisCommandsPerEndpoint
         self.commandsPerRequestTolerance = commandsPerRequestTolerance
+        self.roundTripsPerEndpoint = AuthRedisCommands.roundTrips
+        self.redisConnectionLimit = 160
         self.comparesWithBaseline = comparesWithBaseline
         self.scalesDuration = scalesDuration
         self.checksRedisCounters = checksRedisCounters

@@ -22,6 +22,30 @@ public enum BaselineStore {
         directory.appendingPathComponent("\(scenario).json")
     }
 
+    /// A baseline is a band: recorded again, it keeps for each compared figure the worse of the stored value and this
+    /// run's (the highest latency percentiles and failure rate, the lowest achieved rate), so N recordings give the
+    /// edge of N clean runs and the tolerances apply beyond it. `environment.extra["baselineRuns"]` counts them.
+    static func bandEdge(_ earlier: LoadTestResult, _ latest: LoadTestResult) -> LoadTestResult {
+        var edge = latest
+        let a = earlier.summary.latencyMs
+        var l = edge.summary.latencyMs
+        if let p10a = a.p10 { l.p10 = max(p10a, l.p10 ?? p10a) }
+        l.p50 = max(a.p50, l.p50)
+        l.p95 = max(a.p95, l.p95)
+        l.p99 = max(a.p99, l.p99)
+        edge.summary.latencyMs = l
+        edge.summary.failureRate = max(earlier.summary.failureRate, edge.summary.failureRate)
+        edge.summary.achievedRate = min(earlier.summary.achievedRate, edge.summary.achievedRate)
+        for (name, endpoint) in earlier.endpoints {
+            guard var current = edge.endpoints[name] else { continue }
+            current.latencyMs.p99 = max(endpoint.latencyMs.p99, current.latencyMs.p99)
+            edge.endpoints[name] = current
+        }
+        let runs = (Int(earlier.environment.extra["baselineRuns"] ?? "1") ?? 1) + 1
+        edge.environment.extra["baselineRuns"] = String(runs)
+        return edge
+    }
+
     /// With `PERF_UPDATE_BASELINES=1` stores this run as the baseline; otherwise compares with the stored one (if any)
     /// and records regressions.
     static func gate(_ run: inout PerformanceRun, environment: PerformanceEnvironment) throws {
@@ -34,6 +58,11 @@ public enum BaselineStore {
             try FileManager.default.createDirectory(at: environment.baselineDirectory, withIntermediateDirectories: true)
             var stored = run.result
             stored.timeSeries = []  // the reference needs the aggregates, not the per-second series
+            if FileManager.default.fileExists(atPath: url.path),
+                let earlier = try? JSONDecoder().decode(LoadTestResult.self, from: Data(contentsOf: url))
+            {
+                stored = bandEdge(earlier, stored)
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(stored).write(to: url, options: .atomic)

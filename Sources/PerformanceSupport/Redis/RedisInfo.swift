@@ -14,10 +14,11 @@ public struct RedisInfo: Sendable, Equatable, Codable {
         self.connectionsReceived = connectionsReceived
     }
 
-    /// Commands that are the harness's own bookkeeping, not the service's: excluded from per-request counts.
-    public static let bookkeepingCommands: Set<String> = ["info", "ping", "client", "config", "debug", "hello", "auth", "select", "flushall", "flushdb"]
+    /// The harness's own readings (`INFO`), the only command excluded from per-request counts: a `PING`, `SELECT` or
+    /// `CLIENT` the service sends is a round trip it pays for and counts like any data command.
+    public static let bookkeepingCommands: Set<String> = ["info"]
 
-    /// All calls except bookkeeping commands.
+    /// All calls except the harness's `INFO`.
     public var serviceCommandCalls: Int {
         commandCalls.reduce(0) { $0 + (Self.bookkeepingCommands.contains($1.key) ? 0 : $1.value) }
     }
@@ -43,6 +44,18 @@ public struct RedisInfo: Sendable, Equatable, Codable {
             throw RedisServerProcessError("INFO returned \(replies)")
         }
         return parse(commandstats: commandstats, stats: stats)
+    }
+
+    /// Client connections Redis has open now, from `CLIENT LIST`, not counting the connection that asks.
+    public static func clientConnections(_ endpoint: RedisEndpoint) async throws -> Int {
+        let connection = try await RedisConnection.connect(
+            to: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(5),
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(), logger: Logger(label: "redis-info"))
+        defer { connection.close() }
+        guard let list = try await connection.command(["CLIENT", "LIST", "TYPE", "normal"]).string else {
+            throw RedisServerProcessError("CLIENT LIST returned no text")
+        }
+        return max(0, list.split(whereSeparator: \.isNewline).count - 1)
     }
 
     /// Parses `cmdstat_get:calls=12,usec=...` lines and `total_connections_received:N`.

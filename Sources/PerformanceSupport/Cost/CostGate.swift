@@ -1,0 +1,111 @@
+/// How far a cost figure may move from its baseline before the gate fails. One rule for every endpoint.
+public struct CostTolerances: Sendable, Codable, Equatable {
+    /// Heap allocations per request may grow by this fraction of the baseline plus ``allocationSlack``.
+    /// Default 2%: allocation counts are deterministic but for the server's timers and housekeeping.
+    public var allocationGrowth: Double
+    /// Absolute slack on allocations per request. Default 1.
+    public var allocationSlack: Double
+    /// Normalized CPU per request may grow by at least this fraction of the baseline. Default 15%, so the gate catches
+    /// a 20% regression of an endpoint whose figure is steady.
+    public var cpuGrowth: Double
+    /// ...or by this multiple of the baseline's own spread over its runs ((max − min) / median), when that is more:
+    /// an endpoint that measured noisier gets a wider allowance, stated in its check. Default 2.
+    public var cpuSpreadFactor: Double
+    /// Redis commands per request may differ from the baseline by this much either way. Default 0.05 (one stray
+    /// command per 20 requests; an extra round trip per request is +1).
+    public var commandDifference: Double
+
+    public init(
+        allocationGrowth: Double = 0.02, allocationSlack: Double = 1, cpuGrowth: Double = 0.15, cpuSpreadFactor: Double = 2,
+        commandDifference: Double = 0.05
+    ) {
+        self.allocationGrowth = allocationGrowth
+        self.allocationSlack = allocationSlack
+        self.cpuGrowth = cpuGrowth
+        self.cpuSpreadFactor = cpuSpreadFactor
+        self.commandDifference = commandDifference
+    }
+
+    public static let standard = CostTolerances()
+}
+
+/// One check of the cost gate: an endpoint's figure against its baseline and tolerance.
+public struct CostCheck: Sendable, Codable, Equatable {
+    /// `cost.<endpoint>.<figure>`, e.g. `cost.verify.allocations`.
+    public var name: String
+    public var actual: Double
+    public var baseline: Double
+    /// The limit derived from the baseline and the tolerance (for commands: the allowed distance).
+    public var limit: Double
+    public var tolerance: String
+    public var ok: Bool
+
+    /// `FAIL cost.verify.cpu: 1.32 per request (baseline 1.10, limit 1.21 = +10%)`
+    public var line: String {
+        "\(ok ? "ok  " : "FAIL") \(name): \(format(actual)) per request (baseline \(format(baseline)), limit \(format(limit)) = \(tolerance))"
+    }
+
+    private func format(_ value: Double) -> String {
+        let magnitude = abs(value)
+        let digits = magnitude >= 100 ? 1 : magnitude >= 1 ? 3 : 4
+        var text = String(Int((value * pow10(digits)).rounded()))
+        if digits > 0 {
+            let negative = text.hasPrefix("-")
+            if negative { text.removeFirst() }
+            while text.count <= digits { text = "0" + text }
+            text.insert(".", at: text.index(text.endIndex, offsetBy: -digits))
+            if negative { text = "-" + text }
+        }
+        return text
+    }
+
+    private func pow10(_ n: Int) -> Double { (0..<n).reduce(1) { r, _ in r * 10 } }
+}
+
+/// The cost gate: the current report's medians against the baseline's, endpoint by endpoint.
+public enum CostGate {
+    public static func checks(current: CostReport, baseline: CostReport, tolerances: CostTolerances = .standard) -> [CostCheck] {
+        var checks: [CostCheck] = []
+        for name in baseline.endpoints.keys.sorted() {
+            guard let base = baseline.endpoints[name] else { continue }
+            guard let now = current.endpoints[name] else {
+                checks.append(
+                    CostCheck(name: "cost.\(name).measured", actual: 0, baseline: 1, limit: 1, tolerance: "must be measured", ok: false))
+                continue
+            }
+            if let baseAllocations = base.allocations?.median {
+                let limit = baseAllocations * (1 + tolerances.allocationGrowth) + tolerances.allocationSlack
+                let actual = now.allocations?.median ?? .infinity
+                checks.append(
+                    CostCheck(
+                        name: "cost.\(name).allocations", actual: actual, baseline: baseAllocations, limit: limit,
+                        tolerance: "+\(percent(tolerances.allocationGrowth)) + \(tolerances.allocationSlack)",
+                        ok: actual <= limit))
+            }
+            let spreadAllowance = tolerances.cpuSpreadFactor * base.normalizedCPU.relative
+            let cpuGrowth = max(tolerances.cpuGrowth, spreadAllowance)
+            let cpuLimit = base.normalizedCPU.median * (1 + cpuGrowth)
+            checks.append(
+                CostCheck(
+                    name: "cost.\(name).normalizedCPU", actual: now.normalizedCPU.median,
+                    baseline: base.normalizedCPU.median, limit: cpuLimit,
+                    tolerance: "+\(percent(cpuGrowth))"
+                        + (spreadAllowance > tolerances.cpuGrowth
+                            ? " (\(tolerances.cpuSpreadFactor.formatted2)x the baseline's spread of \(percent(base.normalizedCPU.relative)))" : ""),
+                    ok: now.normalizedCPU.median <= cpuLimit))
+            let commandDistance = abs(now.redisCommands.median - base.redisCommands.median)
+            checks.append(
+                CostCheck(
+                    name: "cost.\(name).redisCommands", actual: now.redisCommands.median,
+                    baseline: base.redisCommands.median, limit: base.redisCommands.median + tolerances.commandDifference,
+                    tolerance: "±\(tolerances.commandDifference)", ok: commandDistance <= tolerances.commandDifference))
+        }
+        return checks
+    }
+
+    private static func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
+}
+
+extension Double {
+    fileprivate var formatted2: String { self == rounded() ? String(Int(self)) : String(self) }
+}

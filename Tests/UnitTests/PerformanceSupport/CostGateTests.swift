@@ -1,0 +1,78 @@
+import PerformanceSupport
+import Testing
+
+@Suite struct CostGateTests {
+    static func counters(_ allocations: UInt64, _ cpu: UInt64, _ commands: Int) -> CostCounters {
+        CostCounters(allocations: allocations, cpuNanoseconds: cpu, redisCommands: commands)
+    }
+
+    @Test func perRequestCancelsWhatABatchCostsOnce() {
+        // Each batch costs 500 allocations, 1 ms of CPU and 3 commands once; each request 40, 150 µs and 1.
+        let n = 100
+        let before = Self.counters(10_000, 5_000_000, 7)
+        let middle = Self.counters(10_000 + 500 + 40 * 100, 5_000_000 + 1_000_000 + 150_000 * 100, 7 + 3 + 100)
+        let after = Self.counters(
+            middle.allocations! + 500 + 40 * 200, middle.cpuNanoseconds + 1_000_000 + 150_000 * 200, middle.redisCommands + 3 + 200)
+        let cost = EndpointCost.perRequest(
+            before: before, middle: middle, after: after, n: n, cpuMicroseconds: 160, referenceCPUMicroseconds: 80,
+            medianLatencyMicroseconds: 300)
+        #expect(cost.allocations == 40)
+        #expect(abs(cost.batchCPUMicroseconds - 150) < 1e-9)
+        #expect(cost.normalizedCPU == 2)
+        #expect(cost.redisCommands == 1)
+    }
+
+    @Test func withoutTheShimAllocationsAreNotReported() {
+        let a = CostCounters(allocations: nil, cpuNanoseconds: 0, redisCommands: 0)
+        let cost = EndpointCost.perRequest(
+            before: a, middle: a, after: a, n: 10, cpuMicroseconds: 1, referenceCPUMicroseconds: 0, medianLatencyMicroseconds: 0)
+        #expect(cost.allocations == nil)
+        #expect(cost.normalizedCPU == 0)
+    }
+
+    @Test func spreadIsRangeOverMedian() {
+        let spread = Spread([10, 12, 11, 9, 13])
+        #expect(spread.median == 11)
+        #expect(spread.minimum == 9 && spread.maximum == 13)
+        #expect(abs(spread.relative - 4.0 / 11.0) < 1e-12)
+        #expect(Spread([2, 4]).median == 3)
+        #expect(Spread([]).relative == 0)
+    }
+
+    static func report(allocations: Double, cpu: Double, commands: Double) -> CostReport {
+        let cost = EndpointCost(
+            allocations: allocations, redisCommands: commands, batchCPUMicroseconds: cpu * 10, cpuMicroseconds: cpu * 10,
+            referenceCPUMicroseconds: 10, medianLatencyMicroseconds: 200)
+        return CostReport(
+            recordedAt: "now", machine: "test", requestsPerBatch: ["verify": 100], runs: [CostRun(endpoints: ["verify": cost])])
+    }
+
+    @Test func aCleanMeasurementPasses() {
+        let baseline = Self.report(allocations: 100, cpu: 10, commands: 1)
+        let current = Self.report(allocations: 102, cpu: 11.4, commands: 1.04)
+        let checks = CostGate.checks(current: current, baseline: baseline)
+        #expect(checks.map(\.name) == ["cost.verify.allocations", "cost.verify.normalizedCPU", "cost.verify.redisCommands"])
+        #expect(checks.allSatisfy(\.ok), "\(checks.map(\.line))")
+    }
+
+    @Test func eachRegressionFailsItsOwnCheckAndNamesFigureBaselineAndLimit() {
+        let baseline = Self.report(allocations: 100, cpu: 10, commands: 1)
+        let moreAllocations = CostGate.checks(current: Self.report(allocations: 104, cpu: 10, commands: 1), baseline: baseline)
+        #expect(moreAllocations.filter { !$0.ok }.map(\.name) == ["cost.verify.allocations"])
+        let moreCPU = CostGate.checks(current: Self.report(allocations: 100, cpu: 12, commands: 1), baseline: baseline)
+        let failed = moreCPU.filter { !$0.ok }
+        #expect(failed.map(\.name) == ["cost.verify.normalizedCPU"])
+        #expect(failed.first?.line == "FAIL cost.verify.normalizedCPU: 12.000 per request (baseline 10.000, limit 11.500 = +15%)")
+        let extraRoundTrip = CostGate.checks(current: Self.report(allocations: 100, cpu: 10, commands: 2), baseline: baseline)
+        #expect(extraRoundTrip.filter { !$0.ok }.map(\.name) == ["cost.verify.redisCommands"])
+        let fewerCommands = CostGate.checks(current: Self.report(allocations: 100, cpu: 10, commands: 0.5), baseline: baseline)
+        #expect(fewerCommands.filter { !$0.ok }.map(\.name) == ["cost.verify.redisCommands"])
+    }
+
+    @Test func anEndpointMissingFromTheMeasurementFails() {
+        let baseline = Self.report(allocations: 100, cpu: 10, commands: 1)
+        var current = baseline
+        current.endpoints = [:]
+        #expect(CostGate.checks(current: current, baseline: baseline).map(\.ok) == [false])
+    }
+}
