@@ -35,6 +35,8 @@ struct MeasureCommand: AsyncParsableCommand {
     var updateBaseline = false
     @Option(help: "Also write the full report (every run) to this JSON file.")
     var output: String?
+    @Flag(inversion: .prefixedNo, help: "When a check fails, measure --runs more runs and judge all of them together.")
+    var confirm = true
 
     func validate() throws {
         guard runs >= 1, batch >= 10, hashingBatch >= 10 else {
@@ -67,9 +69,30 @@ struct MeasureCommand: AsyncParsableCommand {
             return
         }
         guard let baselineReport else { return }
-        let checks = CostGate.checks(current: report, baseline: baselineReport)
+        var checks = CostGate.checks(current: report, baseline: baselineReport)
+        let confirming = confirm && checks.contains(where: { !$0.ok })
         print("\ncost gate against \(baseline) (recorded \(baselineReport.recordedAt) on \(baselineReport.machine)):")
-        for check in checks { print("  " + check.line) }
+        // Only the final verdict's lines start with ok/FAIL; a first pass that is being confirmed is marked as such.
+        for check in checks { print((confirming ? "  first pass: " : "  ") + check.line) }
+        if confirming {
+            // A shared machine has bursts: a failure is measured again, and the gate judges all runs together.
+            print("\n\(checks.filter { !$0.ok }.count) checks failed: measuring \(runs) more runs to confirm")
+            let again: CostReport
+            do {
+                again = try await measure(injected: injected)
+            } catch let error as ProbeError {
+                print("cost-gate: \(error)")
+                throw ExitCode(1)
+            }
+            let combined = CostReport(
+                recordedAt: report.recordedAt, machine: report.machine, requestsPerBatch: report.requestsPerBatch,
+                runs: report.runs + again.runs, injectedRegression: injected)
+            print(Self.table(combined))
+            if let output { try write(combined, to: output) }
+            checks = CostGate.checks(current: combined, baseline: baselineReport)
+            print("\ncost gate over all \(combined.runs.count) runs:")
+            for check in checks { print("  " + check.line) }
+        }
         let failed = checks.filter { !$0.ok }
         print(failed.isEmpty ? "cost gate: passed (\(checks.count) checks)" : "cost gate: FAILED \(failed.count) of \(checks.count) checks")
         if !failed.isEmpty { throw ExitCode(99) }
@@ -148,7 +171,7 @@ struct MeasureCommand: AsyncParsableCommand {
         var lines = [
             "\nper-request cost, median of \(report.runs.count) runs; spread = (max - min) / median over the runs",
             "CPU normalized = endpoint CPU / its reference's CPU, alternating request by request (reference: GET /health/live; for /health/live: redis-server PING)",
-            "endpoint      allocations (spread)   Redis cmds   CPU µs (spread)    ref µs   normalized CPU (spread)   latency µs",
+            "endpoint      allocations (spread)   Redis cmds   CPU µs (spread)    ref µs   normalized CPU (spread)   latency µs   normalized latency (spread)",
         ]
         let order = ["verify", "login", "refresh", "register", "logout", "healthRedis", "healthLive"]
         for name in order + report.endpoints.keys.filter({ !order.contains($0) }).sorted() {
@@ -156,10 +179,11 @@ struct MeasureCommand: AsyncParsableCommand {
             let allocations = e.allocations.map { String(format: "%8.1f (%4.1f%%)", $0.median, $0.relative * 100) } ?? "     n/a       "
             lines.append(
                 name.padding(toLength: 14, withPad: " ", startingAt: 0) + allocations
-                    + String(format: "      %6.3f     %7.1f (%4.1f%%)   %6.1f   %7.3f (%4.1f%%)          %8.0f",
+                    + String(format: "      %6.3f     %7.1f (%4.1f%%)   %6.1f   %7.3f (%4.1f%%)          %8.0f     %7.3f (%4.1f%%)",
                              e.redisCommands.median, e.cpuMicroseconds.median, e.cpuMicroseconds.relative * 100,
                              e.referenceCPUMicroseconds.median, e.normalizedCPU.median, e.normalizedCPU.relative * 100,
-                             e.medianLatencyMicroseconds.median))
+                             e.medianLatencyMicroseconds.median, e.normalizedLatency?.median ?? 0,
+                             (e.normalizedLatency?.relative ?? 0) * 100))
         }
         return lines.joined(separator: "\n")
     }
@@ -209,27 +233,39 @@ struct Probe {
             let isHTTPFloor = workload.name == EndpointWorkload.httpFloor
             var cpu: [Double] = []
             var reference: [Double] = []
+            var latency: [Double] = []
+            var referenceLatency: [Double] = []
             for _ in 0..<n {
-                if let c = try Self.cpu(of: threads, send) { cpu.append(c) }
-                let r: Double? =
+                let (c, l) = try Self.measure(threads, send)
+                if let c { cpu.append(c) }
+                latency.append(l)
+                let (r, rl) =
                     isHTTPFloor
-                    ? try Self.cpu(of: redisThreads) { () throws(ProbeError) in _ = try ping.command(["PING"]) }
-                    : try Self.cpu(of: threads) { () throws(ProbeError) in _ = try http.expect(200, "GET", "/health/live") }
+                    ? try Self.measure(redisThreads) { () throws(ProbeError) in _ = try ping.command(["PING"]) }
+                    : try Self.measure(threads) { () throws(ProbeError) in _ = try http.expect(200, "GET", "/health/live") }
                 if let r { reference.append(r) }
+                referenceLatency.append(rl)
             }
-            endpoints[workload.name] = EndpointCost.perRequest(
+            var cost = EndpointCost.perRequest(
                 before: before, middle: middle, after: after, n: n, cpuMicroseconds: median(cpu),
                 referenceCPUMicroseconds: median(reference), medianLatencyMicroseconds: median(latencies))
+            cost.normalizedLatency = median(latency) / max(median(referenceLatency), 0.001)
+            endpoints[workload.name] = cost
         }
         return CostRun(endpoints: endpoints)
     }
 
-    /// CPU µs the threads used while `body` ran; `nil` when a thread ended meanwhile (its CPU left with it).
-    private static func cpu(of threads: ThreadCPUReader, _ body: () throws(ProbeError) -> Void) throws(ProbeError) -> Double? {
+    /// CPU µs the threads used while `body` ran (`nil` when a thread ended meanwhile: its CPU left with it), and
+    /// the wall-clock µs it took.
+    private static func measure(_ threads: ThreadCPUReader, _ body: () throws(ProbeError) -> Void) throws(ProbeError)
+        -> (cpu: Double?, latency: Double)
+    {
         let start = threads.nanoseconds()
+        let wallStart = monotonicNanoseconds()
         try body()
+        let wall = Double(monotonicNanoseconds() - wallStart) / 1000
         let end = threads.nanoseconds()
-        return end >= start ? Double(end - start) / 1000 : nil
+        return (end >= start ? Double(end - start) / 1000 : nil, wall)
     }
 
     private func read(_ counters: ProbeRedisConnection) throws(ProbeError) -> CostCounters {

@@ -6,6 +6,10 @@ import NIOPosix
 import PerformanceSupport
 import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `cost-gate serve`: the service under measurement, in its own process so its allocations and CPU are its own.
 /// The suite's server configuration (``PerformanceScenario/defaultServer``), with `PERF_INJECT_REGRESSION` applied.
 struct ServeCommand: AsyncParsableCommand {
@@ -19,6 +23,15 @@ struct ServeCommand: AsyncParsableCommand {
     var portFile: String
 
     func run() async throws {
+        // Ends with the probe that started it, also when the probe dies without stopping it (then this process is
+        // handed to another parent).
+        let parent = getppid()
+        Task.detached {
+            while true {
+                try? await Task.sleep(for: .milliseconds(500))
+                if getppid() != parent { Glibc.exit(3) }
+            }
+        }
         var logger = Logger(label: "cost-gate-serve")
         logger.logLevel = .warning
         let environment = try PerformanceEnvironment.current()

@@ -22,9 +22,9 @@ struct SeedScenarios {
         "Baseline", users: 500, ratePerUser: 10, seconds: 30,
         thresholds: [
             "successRate > 99%", "p(95) < 500ms", "pool.utilization < 50%", "achievedRate >= 95%",
-            // Pool health beside utilization: a lease is one round trip (clean runs: median hold 0.2-0.5 ms), and
-            // callers rarely wait for one (clean runs: p99 up to ~80 ms when the machine stalls).
-            "pool.leaseHoldMs.p50 < 1.5ms", "pool.acquireWaitMs.p99 < 250ms",
+            // Pool health beside utilization: callers rarely wait for a connection (clean runs: p99 up to ~80 ms
+            // when the machine stalls). A slow lease is the cost gate's (cost.*.normalizedLatency).
+            "pool.acquireWaitMs.p99 < 250ms",
         ])
     static let stress = PerformanceScenario.pacedUsers(
         "Stress", users: 1_000, ratePerUser: 10, seconds: 30,

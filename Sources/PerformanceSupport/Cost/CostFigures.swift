@@ -37,6 +37,9 @@ public struct EndpointCost: Sendable, Codable, Equatable {
     public var normalizedCPU: Double
     /// Median round-trip time of one request (client send to full response) in the batches, µs: informational.
     public var medianLatencyMicroseconds: Double
+    /// Median round-trip time of one request over its reference's, alternating as for CPU: an unloaded request's
+    /// latency, where waiting inside the server (a slow lease, a sleep) shows. `nil` in reports that predate it.
+    public var normalizedLatency: Double?
 
     public init(
         allocations: Double?, redisCommands: Double, batchCPUMicroseconds: Double, cpuMicroseconds: Double,
@@ -86,6 +89,9 @@ public struct Spread: Sendable, Codable, Equatable {
     public var maximum: Double
     /// (maximum − minimum) / median; 0 when the median is 0.
     public var relative: Double
+    /// The same without the lowest and the highest value when there are 5 or more: one run caught in a burst of a
+    /// noisy neighbour does not widen the tolerance derived from it. Equals ``relative`` below 5 values.
+    public var innerRelative: Double
 
     public init(_ values: [Double]) {
         let sorted = values.sorted()
@@ -96,6 +102,8 @@ public struct Spread: Sendable, Codable, Equatable {
         self.minimum = sorted.first ?? 0
         self.maximum = sorted.last ?? 0
         self.relative = median != 0 ? (self.maximum - self.minimum) / abs(median) : 0
+        let inner = sorted.count >= 5 ? Array(sorted.dropFirst().dropLast()) : sorted
+        self.innerRelative = median != 0 && !inner.isEmpty ? (inner.last! - inner.first!) / abs(median) : 0
     }
 }
 
@@ -107,6 +115,7 @@ public struct EndpointCostSummary: Sendable, Codable, Equatable {
     public var normalizedCPU: Spread
     public var redisCommands: Spread
     public var medianLatencyMicroseconds: Spread
+    public var normalizedLatency: Spread?
 
     public init(_ costs: [EndpointCost]) {
         let allocations = costs.compactMap(\.allocations)
@@ -116,6 +125,8 @@ public struct EndpointCostSummary: Sendable, Codable, Equatable {
         self.normalizedCPU = Spread(costs.map(\.normalizedCPU))
         self.redisCommands = Spread(costs.map(\.redisCommands))
         self.medianLatencyMicroseconds = Spread(costs.map(\.medianLatencyMicroseconds))
+        let latencies = costs.compactMap(\.normalizedLatency)
+        self.normalizedLatency = latencies.count == costs.count && !costs.isEmpty ? Spread(latencies) : nil
     }
 }
 

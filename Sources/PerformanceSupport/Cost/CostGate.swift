@@ -8,17 +8,26 @@ public struct CostTolerances: Sendable, Codable, Equatable {
     /// Normalized CPU per request may grow by at least this fraction of the baseline. Default 15%, so the gate catches
     /// a 20% regression of an endpoint whose figure is steady.
     public var cpuGrowth: Double
-    /// ...or by this multiple of the baseline's own spread over its runs ((max − min) / median), when that is more:
-    /// an endpoint that measured noisier gets a wider allowance, stated in its check. Default 2.
+    /// ...or by this multiple of the baseline's own spread over its runs (``Spread/innerRelative``), when that is
+    /// more: an endpoint that measured noisier gets a wider allowance, stated in its check. Default 2.
     public var cpuSpreadFactor: Double
+    /// The most a spread-derived allowance may reach, so a baseline recorded on a noisy day keeps its teeth.
+    /// Default 40%.
+    public var maximumSpreadAllowance: Double
+    /// Normalized latency may grow by at least this fraction, or by ``cpuSpreadFactor`` times the baseline's spread
+    /// when that is more. Default 50%: unloaded latency is noisier than CPU, and the waits it is there to catch (a
+    /// slow hop inside a lease) multiply it.
+    public var latencyGrowth: Double
     /// Redis commands per request may differ from the baseline by this much either way. Default 0.05 (one stray
     /// command per 20 requests; an extra round trip per request is +1).
     public var commandDifference: Double
 
     public init(
         allocationGrowth: Double = 0.02, allocationSlack: Double = 1, cpuGrowth: Double = 0.15, cpuSpreadFactor: Double = 2,
-        commandDifference: Double = 0.05
+        maximumSpreadAllowance: Double = 0.4, latencyGrowth: Double = 0.5, commandDifference: Double = 0.05
     ) {
+        self.maximumSpreadAllowance = maximumSpreadAllowance
+        self.latencyGrowth = latencyGrowth
         self.allocationGrowth = allocationGrowth
         self.allocationSlack = allocationSlack
         self.cpuGrowth = cpuGrowth
@@ -82,7 +91,8 @@ public enum CostGate {
                         tolerance: "+\(percent(tolerances.allocationGrowth)) + \(tolerances.allocationSlack)",
                         ok: actual <= limit))
             }
-            let spreadAllowance = tolerances.cpuSpreadFactor * base.normalizedCPU.relative
+            let spreadAllowance = min(
+                tolerances.cpuSpreadFactor * base.normalizedCPU.innerRelative, tolerances.maximumSpreadAllowance)
             let cpuGrowth = max(tolerances.cpuGrowth, spreadAllowance)
             let cpuLimit = base.normalizedCPU.median * (1 + cpuGrowth)
             checks.append(
@@ -91,8 +101,19 @@ public enum CostGate {
                     baseline: base.normalizedCPU.median, limit: cpuLimit,
                     tolerance: "+\(percent(cpuGrowth))"
                         + (spreadAllowance > tolerances.cpuGrowth
-                            ? " (\(tolerances.cpuSpreadFactor.formatted2)x the baseline's spread of \(percent(base.normalizedCPU.relative)))" : ""),
+                            ? " (\(tolerances.cpuSpreadFactor.formatted2)x the baseline's spread of \(percent(base.normalizedCPU.innerRelative)))" : ""),
                     ok: now.normalizedCPU.median <= cpuLimit))
+            if let baseLatency = base.normalizedLatency {
+                let growth = max(
+                    tolerances.latencyGrowth,
+                    min(tolerances.cpuSpreadFactor * baseLatency.innerRelative, tolerances.maximumSpreadAllowance))
+                let limit = baseLatency.median * (1 + growth)
+                let actual = now.normalizedLatency?.median ?? .infinity
+                checks.append(
+                    CostCheck(
+                        name: "cost.\(name).normalizedLatency", actual: actual, baseline: baseLatency.median, limit: limit,
+                        tolerance: "+\(percent(growth))", ok: actual <= limit))
+            }
             let commandDistance = abs(now.redisCommands.median - base.redisCommands.median)
             checks.append(
                 CostCheck(

@@ -70,6 +70,32 @@ import Testing
         #expect(fewerCommands.filter { !$0.ok }.map(\.name) == ["cost.verify.redisCommands"])
     }
 
+    @Test func theSpreadAllowanceIgnoresOneOutlierEachSideAndIsCapped() {
+        let spread = Spread([1.70, 1.72, 1.73, 1.75, 5.26])
+        #expect(abs(spread.innerRelative - 0.03 / 1.73) < 1e-9)
+        #expect(spread.relative > 2)
+        var baseline = Self.report(allocations: 100, cpu: 10, commands: 1)
+        baseline.endpoints["verify"]?.normalizedCPU = Spread([5, 8, 10, 14, 30])  // inner spread 60%
+        let check = CostGate.checks(current: Self.report(allocations: 100, cpu: 14.5, commands: 1), baseline: baseline)
+            .first { $0.name == "cost.verify.normalizedCPU" }
+        #expect(check?.ok == false, "the allowance is capped at 40%: limit 14")
+        #expect(check?.limit == 14)
+    }
+
+    @Test func aSlowerUnloadedRequestFailsTheLatencyCheck() {
+        func report(latency: Double) -> CostReport {
+            var cost = EndpointCost(
+                allocations: 100, redisCommands: 1, batchCPUMicroseconds: 100, cpuMicroseconds: 100,
+                referenceCPUMicroseconds: 10, medianLatencyMicroseconds: 200)
+            cost.normalizedLatency = latency
+            return CostReport(recordedAt: "now", machine: "test", requestsPerBatch: [:], runs: [CostRun(endpoints: ["verify": cost])])
+        }
+        let checks = CostGate.checks(current: report(latency: 9.5), baseline: report(latency: 1.7))
+        #expect(checks.filter { !$0.ok }.map(\.name) == ["cost.verify.normalizedLatency"])
+        let clean = CostGate.checks(current: report(latency: 2.4), baseline: report(latency: 1.7)).filter { !$0.ok }
+        #expect(clean.isEmpty)
+    }
+
     @Test func anEndpointMissingFromTheMeasurementFails() {
         let baseline = Self.report(allocations: 100, cpu: 10, commands: 1)
         var current = baseline
