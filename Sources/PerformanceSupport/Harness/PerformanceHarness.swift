@@ -61,6 +61,11 @@ public enum PerformanceHarness {
         logger: Logger = Logger(label: "performance"),
         during: (@Sendable (LiveScenario) async throws -> Void)? = nil
     ) async throws -> PerformanceRun {
+        // A debug build is about 5x slower: its figures are not valid, so it fails at once rather than after the load.
+        guard PerformanceEnvironment.buildConfiguration != "debug" else {
+            throw PerformanceSetupError(
+                "load scenarios need an optimized build (a debug build is about 5x slower): run scripts/perf, or swift test -c release --filter Performance")
+        }
         var scenario = spec.scenario
         if spec.scalesDuration, let seconds = scenario.durationSeconds {
             scenario.durationSeconds = (seconds * environment.durationScale * 10).rounded() / 10
