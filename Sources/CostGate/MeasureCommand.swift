@@ -54,13 +54,7 @@ struct MeasureCommand: AsyncParsableCommand {
     func run() async throws {
         let baselineReport: CostReport? = updateBaseline ? nil : try loadBaseline()
         let injected = ProcessInfo.processInfo.environment["PERF_INJECT_REGRESSION"].flatMap { $0.isEmpty ? nil : $0 }
-        let report: CostReport
-        do {
-            report = try await measure(injected: injected)
-        } catch let error as ProbeError {
-            print("cost-gate: \(error)")
-            throw ExitCode(1)
-        }
+        let report = try await measureOrExit(injected: injected)
         print(Self.table(report))
         if let output { try write(report, to: output) }
         if updateBaseline {
@@ -77,13 +71,7 @@ struct MeasureCommand: AsyncParsableCommand {
         if confirming {
             // A shared machine has bursts: a failure is measured again, and the gate judges all runs together.
             print("\n\(checks.filter { !$0.ok }.count) checks failed: measuring \(runs) more runs to confirm")
-            let again: CostReport
-            do {
-                again = try await measure(injected: injected)
-            } catch let error as ProbeError {
-                print("cost-gate: \(error)")
-                throw ExitCode(1)
-            }
+            let again = try await measureOrExit(injected: injected)
             let combined = CostReport(
                 recordedAt: report.recordedAt, machine: report.machine, requestsPerBatch: report.requestsPerBatch,
                 runs: report.runs + again.runs, injectedRegression: injected)
@@ -115,6 +103,16 @@ struct MeasureCommand: AsyncParsableCommand {
     }
 
     // MARK: The probe
+
+    /// ``measure(injected:)``; a probe failure (the server or Redis misbehaving) is printed and exits with status 1.
+    private func measureOrExit(injected: String?) async throws -> CostReport {
+        do {
+            return try await measure(injected: injected)
+        } catch let error as ProbeError {
+            print("cost-gate: \(error)")
+            throw ExitCode(1)
+        }
+    }
 
     private func measure(injected: String?) async throws -> CostReport {
         let redis = try await RedisServerProcess.start(.init(allowExternal: false))
