@@ -1,3 +1,5 @@
+import PerformanceSupport
+
 /// HTTP/1.1 on one keep-alive connection, one request at a time.
 final class ProbeHTTPConnection {
     struct Response {
@@ -73,17 +75,9 @@ final class ProbeRedisConnection {
         }
     }
 
-    /// Commands executed so far, every command except `INFO` (this probe's own readings).
+    /// Commands executed so far, every command except `INFO` (this probe's own readings), as the load gates count.
     func commandsExecuted() throws(ProbeError) -> Int {
-        var total = 0
-        for line in try command(["INFO", "commandstats"]).split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
-            guard !line.hasPrefix("cmdstat_info:") else { continue }
-            for field in line.split(separator: ":", maxSplits: 1).last?.split(separator: ",") ?? []
-            where field.hasPrefix("calls=") {
-                total += Int(field.dropFirst(6)) ?? 0
-            }
-        }
-        return total
+        RedisInfo.parse(commandstats: try command(["INFO", "commandstats"]), stats: "").serviceCommandCalls
     }
 }
 
