@@ -103,12 +103,13 @@ package struct AuthHandlers: Sendable {
                 ["DEL", oldKey],
                 ["EXEC"],
             ])
-        } catch let error as RedisConnectionError where error.code == .connectionClosed {
-            // The connection closed before the replies came back (CLIENT KILL, a reset): the transaction may have
-            // run. MULTI/EXEC is all-or-nothing and the new key is fresh, so the new key exists exactly when it ran;
-            // then the old token is gone and the client must get its successor, or its session is lost. (What this
-            // cannot tell: whether a concurrent refresh or logout revoked the old token just before; in that race a
-            // second successor survives.)
+        } catch let error as RedisConnectionError where error.code == .connectionClosed || error.code == .commandTimeout {
+            // The replies never came back (CLIENT KILL, a reset, or no reply within the command timeout, which closes
+            // the connection): the transaction may have run. MULTI/EXEC is all-or-nothing and the new key is fresh,
+            // so the new key exists exactly when it ran; then the old token is gone and the client must get its
+            // successor, or its session is lost. (What this cannot tell: whether a concurrent refresh or logout
+            // revoked the old token just before, in which race a second successor survives; or, after a timeout,
+            // a transaction Redis runs only after this check, which loses the session as before.)
             guard try await self.redis.command(["EXISTS", newKey], idempotent: true).throwingError().int == 1 else {
                 throw error
             }

@@ -109,16 +109,18 @@ final class ConnectionPerCallRedisClient: AuthRedisClient {
 }
 
 /// Runs every call on the real Redis (a connection per call), but the first `MULTI` pipeline (refresh's transaction)
-/// fails as if its connection closed before the replies arrived: after Redis ran it (`ranBeforeLoss`), or before it
-/// was sent.
+/// fails with `loss` (its connection closed, or the command timeout) before the replies arrived: after Redis ran it
+/// (`ranBeforeLoss`), or before it was sent.
 final class LostTransactionReplyClient: AuthRedisClient {
     let base: ConnectionPerCallRedisClient
     let ranBeforeLoss: Bool
+    let loss: RedisConnectionError.Code
     private let lost = NIOLockedValueBox(false)
 
-    init(endpoint: RedisEndpoint, ranBeforeLoss: Bool) {
+    init(endpoint: RedisEndpoint, ranBeforeLoss: Bool, loss: RedisConnectionError.Code) {
         self.base = ConnectionPerCallRedisClient(endpoint: endpoint)
         self.ranBeforeLoss = ranBeforeLoss
+        self.loss = loss
     }
 
     func command(_ arguments: [String]) async throws -> RedisReply {
@@ -132,6 +134,6 @@ final class LostTransactionReplyClient: AuthRedisClient {
         }
         guard loseThisOne else { return try await base.pipeline(commands) }
         if ranBeforeLoss { _ = try await base.pipeline(commands) }
-        throw RedisConnectionError(.connectionClosed, "connection closed before the replies (injected by the test)")
+        throw RedisConnectionError(loss, "no replies (injected by the test)")
     }
 }
