@@ -176,6 +176,8 @@ extension PerformanceSuite {
             exhausted.server.pool.minimumIdleConnections = 2
             exhausted.server.pool.acquireTimeout = .milliseconds(100)
             exhausted.server.pool.maximumWaiters = 100
+            // Every request reaches the pool at once: the subject here is the pool's own limit, not admission's.
+            exhausted.server.maxConcurrentRequests = 1_000_000
             let spec = exhausted
             let acquireTimeoutMs = Self.milliseconds(spec.server.pool.acquireTimeout)
             let end = spec.scenario.warmUpSeconds + (spec.scenario.durationSeconds ?? 20) * environment.durationScale

@@ -47,19 +47,7 @@ enum ScenarioCheck {
             attachAndPrint(run)
             run = try await PerformanceHarness.run(spec, environment: environment, logger: logger, during: during)
         }
-        if let shortfall = spec.knownShortfall {
-            let failures = run.failures(excusing: shortfall)
-            record(run, failures: failures.remaining)
-            if !failures.excused.isEmpty {
-                withKnownIssue(Comment(rawValue: shortfall.reason), isIntermittent: true) {
-                    for failure in failures.excused {
-                        Issue.record(Comment(rawValue: "\(run.result.scenario.name): \(failure)\(machineState(run))"))
-                    }
-                }
-            }
-        } else {
-            record(run, failures: run.failures)
-        }
+        record(run, failures: run.failures)
         return run
     }
 

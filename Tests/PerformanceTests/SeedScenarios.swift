@@ -1,3 +1,4 @@
+import LoadDriver
 import PerformanceSupport
 import Testing
 
@@ -14,33 +15,13 @@ extension PerformanceSuite {
 /// leases) and the stored baseline, and attaches its JSON result.
 @Suite
 struct SeedScenarios {
-    //                                              users   load                      thresholds
+    // One definition each, with their thresholds: `Scenario.quick`, `.baseline`, `.stress`, `.ultimate` (LoadDriver).
     static let quickValidation = PerformanceScenario.requestCount(
-        "QuickValidation", users: 100, requests: 1_000,
-        thresholds: ["successRate >= 100%"])
-    static let baseline = PerformanceScenario.pacedUsers(
-        "Baseline", users: 500, ratePerUser: 10, seconds: 30,
-        thresholds: [
-            "successRate > 99%", "p(95) < 500ms", "pool.utilization < 50%", "achievedRate >= 95%",
-            // Pool health beside utilization: callers rarely wait for a connection (clean runs: p99 up to ~80 ms
-            // when the machine stalls). A slow lease is the cost gate's (cost.*.normalizedLatency).
-            "pool.acquireWaitMs.p99 < 250ms",
-        ])
-    static let stress = PerformanceScenario.pacedUsers(
-        "Stress", users: 1_000, ratePerUser: 10, seconds: 30,
-        thresholds: ["successRate > 98%", "p(95) < 800ms", "pool.utilization < 60%", "achievedRate >= 95%"]
-    ).knownShortfall(Self.capacityShortfall)
-    static let ultimate = PerformanceScenario.pacedUsers(
-        "Ultimate", users: 2_000, ratePerUser: 10, seconds: 30,
-        thresholds: ["successRate > 95%", "p(95) < 1200ms", "pool.utilization < 80%", "achievedRate >= 95%"]
-    ).knownShortfall(Self.capacityShortfall)
-
-    /// Issue 6, blocked by this machine's CPU: with server, driver and Redis on 2 cores the in-process server
-    /// saturates at about 4,500-8,000 req/s, so Stress and Ultimate miss their rate, latency and pool thresholds. They still run at full users and
-    /// rate, and their figures are printed and attached. Only those failures, and only with the machine saturated, are
-    /// recorded as this known issue; the success rate and the deterministic gates still gate.
-    static let capacityShortfall = KnownShortfall(
-        "known shortfall (issue 6, blocked by the machine's CPU): the in-process server saturates the 2 cores at ~4,500-8,000 req/s, below this scenario's target")
+        Scenario.quick.name, users: Scenario.quick.users, requests: Scenario.quick.maxRequests ?? 1_000,
+        thresholds: Scenario.quick.thresholds)
+    static let baseline = PerformanceScenario(.baseline)
+    static let stress = PerformanceScenario(.stress)
+    static let ultimate = PerformanceScenario(.ultimate)
 
     @Test(.timeLimit(.minutes(3)))
     func quickValidation() async throws {

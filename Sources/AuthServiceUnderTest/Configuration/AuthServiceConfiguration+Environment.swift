@@ -16,6 +16,7 @@ extension AuthServiceConfiguration {
         "AUTH_RATE_LIMIT_WINDOW_SECONDS", "AUTH_KEY_PREFIX", "AUTH_MAX_BODY_BYTES", "AUTH_RETRY_AFTER_SECONDS",
         "AUTH_STARTUP_CHECK", "AUTH_POOL_MAX_CONNECTIONS", "AUTH_POOL_MIN_IDLE", "AUTH_POOL_MAX_WAITERS",
         "AUTH_POOL_ACQUIRE_TIMEOUT_MS", "AUTH_POOL_CONNECT_TIMEOUT_MS", "AUTH_POOL_COMMAND_TIMEOUT_MS",
+        "AUTH_MAX_CONCURRENT_REQUESTS", "AUTH_MAX_QUEUED_REQUESTS",
     ]
 
     /// Builds a configuration from environment variables over the defaults, then validates it.
@@ -48,6 +49,8 @@ extension AuthServiceConfiguration {
         if let value = reader.string("AUTH_KEY_PREFIX") { configuration.keyPrefix = value }
         if let value = try reader.int("AUTH_MAX_BODY_BYTES") { configuration.maxBodyBytes = value }
         if let value = try reader.int("AUTH_RETRY_AFTER_SECONDS") { configuration.unavailableRetryAfterSeconds = value }
+        if let value = try reader.int("AUTH_MAX_CONCURRENT_REQUESTS") { configuration.maxConcurrentRequests = value }
+        if let value = try reader.int("AUTH_MAX_QUEUED_REQUESTS") { configuration.maxQueuedRequests = value }
         if let value = try reader.bool("AUTH_STARTUP_CHECK") { configuration.startupRedisCheck = value }
         try configuration.applyPoolEnvironment(reader)
         try configuration.validate()

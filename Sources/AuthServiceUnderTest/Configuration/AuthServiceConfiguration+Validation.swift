@@ -25,6 +25,8 @@ extension AuthServiceConfiguration {
         }
         guard maxBodyBytes >= 256 else { throw fail("maxBodyBytes", "must be at least 256") }
         guard unavailableRetryAfterSeconds >= 1 else { throw fail("unavailableRetryAfterSeconds", "must be >= 1") }
+        guard maxConcurrentRequests >= 1 else { throw fail("maxConcurrentRequests", "must be at least 1") }
+        guard maxQueuedRequests >= 0 else { throw fail("maxQueuedRequests", "must be >= 0") }
         do {
             _ = try RedisEndpoint(url: redisURL)
         } catch {

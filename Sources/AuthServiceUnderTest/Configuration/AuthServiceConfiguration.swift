@@ -51,6 +51,15 @@ public struct AuthServiceConfiguration: Sendable {
     public var keyPrefix: String = "auth:"
     /// Largest request body accepted; larger bodies get 413. Default 16 KiB (16,384 bytes). Env `AUTH_MAX_BODY_BYTES`.
     public var maxBodyBytes: Int = 16 * 1024
+    /// Requests running their `/auth/*` handlers at once; the others wait in arrival order (``AdmissionLimiter``), so
+    /// an overload queues before the pool instead of inside it. Default `64` (40% of the default pool of 160: a
+    /// Redis round trip is a small part of a request, so 64 handlers keep a 2-core machine busy).
+    /// Env `AUTH_MAX_CONCURRENT_REQUESTS`.
+    public var maxConcurrentRequests: Int = 64
+    /// Requests that may wait for admission; one more is answered 503 with `Retry-After`. Default `8192` (more than
+    /// the 5,000 users of the pool comparison, each with one request at a time, so a closed population never overflows).
+    /// Env `AUTH_MAX_QUEUED_REQUESTS`.
+    public var maxQueuedRequests: Int = 8192
     /// Seconds sent in `Retry-After` with 503 responses (Redis unavailable, pool exhausted). Default `1`.
     /// Env `AUTH_RETRY_AFTER_SECONDS`.
     public var unavailableRetryAfterSeconds: Int = 1

@@ -19,7 +19,7 @@ extension AuthHTTPError {
         switch error {
         case let error as AuthHTTPError:
             return error
-        case is RedisPoolError, is RedisConnectionError:
+        case is RedisPoolError, is RedisConnectionError, is AdmissionRejected:
             return .unavailable(retryAfter: retryAfter)
         case let error as RedisServerError:
             return Self.isTransient(serverErrorPrefix: error.prefix) ? .unavailable(retryAfter: retryAfter) : .internalError

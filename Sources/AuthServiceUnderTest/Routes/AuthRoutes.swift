@@ -34,6 +34,7 @@ package enum AuthRoutes {
 
     static func makeRouter(
         auth: AuthHandlers,
+        admission: AdmissionLimiter,
         health: HealthHandlers,
         metrics: AuthHTTPMetrics,
         configuration: AuthServiceConfiguration,
@@ -49,11 +50,12 @@ package enum AuthRoutes {
                 logger: logger
             )
         )
-        router.get("/auth/verify") { request, _ in try await auth.verify(request) }
-        router.post("/auth/register") { request, _ in try await auth.register(request) }
-        router.post("/auth/login") { request, _ in try await auth.login(request) }
-        router.post("/auth/refresh") { request, _ in try await auth.refresh(request) }
-        router.post("/auth/logout") { request, _ in try await auth.logout(request) }
+        // The endpoints that use Redis wait for admission; /health* and /metrics answer under any load.
+        router.get("/auth/verify") { request, _ in try await admission.withAdmission { try await auth.verify(request) } }
+        router.post("/auth/register") { request, _ in try await admission.withAdmission { try await auth.register(request) } }
+        router.post("/auth/login") { request, _ in try await admission.withAdmission { try await auth.login(request) } }
+        router.post("/auth/refresh") { request, _ in try await admission.withAdmission { try await auth.refresh(request) } }
+        router.post("/auth/logout") { request, _ in try await admission.withAdmission { try await auth.logout(request) } }
         router.get("/health/live") { _, _ in health.live() }
         router.get("/health") { _, _ in try await health.readiness() }
         router.get("/health/redis") { _, _ in try health.poolMetrics() }

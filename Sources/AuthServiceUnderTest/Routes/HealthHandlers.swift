@@ -12,6 +12,7 @@ import Foundation
 package struct HealthHandlers: Sendable {
     let redis: any AuthRedisClient
     let pool: RedisConnectionPool
+    let admission: AdmissionLimiter
     let metrics: AuthHTTPMetrics
     let environment: String
     let retryAfterSeconds: Int
@@ -42,11 +43,12 @@ package struct HealthHandlers: Sendable {
         )
     }
 
-    /// The pool's `PoolMetrics` snapshot, encoded as is (its field names at top level, nothing added).
+    /// The pool's `PoolMetrics` snapshot (its field names at top level) and, under `admission`, the
+    /// ``AdmissionMetrics``: together they say whether an overload queued before the pool or inside it.
     package func poolMetrics() throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(self.pool.metrics())
+        let data = try encoder.encode(PoolHealth(pool: self.pool.metrics(), admission: self.admission.metrics()))
         return Response(
             status: .ok,
             headers: JSONResponses.jsonHeaders,
@@ -62,5 +64,19 @@ package struct HealthHandlers: Sendable {
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
         )
+    }
+}
+
+/// `/health/redis`: the pool's fields at top level, the admission limiter's under `admission`.
+private struct PoolHealth: Encodable {
+    let pool: PoolMetrics
+    let admission: AdmissionMetrics
+
+    enum Key: String, CodingKey { case admission }
+
+    func encode(to encoder: any Encoder) throws {
+        try self.pool.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(self.admission, forKey: .admission)
     }
 }

@@ -91,11 +91,15 @@ public final class AuthServer: Service, Sendable {
             routePaths: AuthRoutes.paths,
             registry: configuration.prometheusRegistry ?? PrometheusCollectorRegistry()
         )
+        let admission = AdmissionLimiter(
+            maximumConcurrent: configuration.maxConcurrentRequests, maximumQueued: configuration.maxQueuedRequests)
         let router = AuthRoutes.makeRouter(
             auth: AuthHandlers(configuration: configuration, redis: client, hashPool: hashPool, logger: logger),
+            admission: admission,
             health: HealthHandlers(
                 redis: client,
                 pool: pool,
+                admission: admission,
                 metrics: metrics,
                 environment: configuration.environment,
                 retryAfterSeconds: configuration.unavailableRetryAfterSeconds

@@ -23,7 +23,7 @@ public struct ArrivalSchedule: Sendable, Equatable {
     public init(model: LoadModel, users: Int) {
         self.users = max(1, users)
         switch model {
-        case .pacedUsers(let ratePerUser):
+        case .pacedUsers(let ratePerUser), .concurrentUsers(let ratePerUser):
             let r = ratePerUser * Double(self.users)
             self.segments = [Segment(start: 0, duration: .infinity, startRate: r, endRate: r, cumulativeAtStart: 0)]
         case .constantArrivalRate(let r):
@@ -125,8 +125,15 @@ public struct SlotTracker: Sendable, Equatable {
     public private(set) var nextToSend: Int = 0
     /// Whether a request is in flight on the connection.
     public private(set) var busy: Bool = false
+    /// Whether slots missed while the connection was busy are skipped (``LoadModel/concurrentUsers(ratePerUser:)``):
+    /// a free connection then sends only the latest due slot.
+    public let skipsMissedSlots: Bool
+    /// Slots skipped so far.
+    public private(set) var skipped: Int = 0
 
-    public init() {}
+    public init(skipsMissedSlots: Bool = false) {
+        self.skipsMissedSlots = skipsMissedSlots
+    }
 
     /// Slots that are due but not yet sent.
     public var backlog: Int { self.nextDue - self.nextToSend }
@@ -173,6 +180,10 @@ public struct SlotTracker: Sendable, Equatable {
 
     private mutating func takeNext(onTime: Bool) -> Action {
         guard !self.busy, self.nextToSend < self.nextDue else { return .wait }
+        if self.skipsMissedSlots, self.nextDue - self.nextToSend > 1 {
+            self.skipped += self.nextDue - 1 - self.nextToSend
+            self.nextToSend = self.nextDue - 1
+        }
         let slot = self.nextToSend
         self.nextToSend += 1
         self.busy = true

@@ -54,6 +54,8 @@ package final class LoopRecorder {
     var endpointService: [Histogram<UInt64>]
     var endpointCounters: [EndpointCounters]
     var lag = LoopRecorder.makeHistogram()
+    /// Every measured send's delay after its slot (open models), whatever the cause.
+    var scheduleLag = LoopRecorder.makeHistogram()
     /// Index = status code (0..<600), others in `otherStatus`.
     var statusCounts = [Int](repeating: 0, count: 600)
     var otherStatus: [Int: Int] = [:]
@@ -67,6 +69,7 @@ package final class LoopRecorder {
     var failed = 0
     var late = 0
     var dropped = 0
+    var skipped = 0
     var connectionsOpened = 0
     var reconnects = 0
     var lastMeasuredCompletion: Int64 = 0
@@ -157,9 +160,10 @@ package final class LoopRecorder {
         return LoopReport(
             latency: self.latency, service: self.service, endpointLatency: self.endpointLatency,
             endpointService: self.endpointService, endpointCounters: self.endpointCounters, lag: self.lag,
+            scheduleLag: self.scheduleLag,
             statusCounts: statuses, errorCounts: errors, samples: self.samples, setupFailures: self.setupFailures,
             warmUpFailures: self.warmUpFailures, seconds: self.seconds, succeeded: self.succeeded, failed: self.failed,
-            late: self.late, dropped: self.dropped, connectionsOpened: self.connectionsOpened,
+            late: self.late, dropped: self.dropped, skipped: self.skipped, connectionsOpened: self.connectionsOpened,
             reconnects: self.reconnects, lastMeasuredCompletion: self.lastMeasuredCompletion, stopReason: stopReason,
             sentMix: self.sentMix, sentSetup: self.sentSetup)
     }
@@ -173,6 +177,7 @@ package struct LoopReport: Sendable {
     var endpointService: [Histogram<UInt64>]
     var endpointCounters: [LoopRecorder.EndpointCounters]
     var lag: Histogram<UInt64>
+    var scheduleLag: Histogram<UInt64>
     var statusCounts: [Int: Int]
     var errorCounts: [ErrorKind: Int]
     var samples: [ErrorSample]
@@ -183,6 +188,7 @@ package struct LoopReport: Sendable {
     var failed: Int
     var late: Int
     var dropped: Int
+    var skipped: Int
     var connectionsOpened: Int
     var reconnects: Int
     var lastMeasuredCompletion: Int64

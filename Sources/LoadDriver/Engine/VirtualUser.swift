@@ -22,8 +22,10 @@ final class VirtualUser: NIOScheduledCallbackHandler {
     private var everConnected = false
     private var reconnectDelayMs: Int64 = 0
 
-    private var tracker = SlotTracker()
+    private var tracker: SlotTracker
     private var closedWantsSend = false
+    /// ``SlotTracker/skipped`` already added to the recorder.
+    private var skippedCounted = 0
     private(set) var loadStarted = false
 
     private(set) var inFlight = false
@@ -48,6 +50,7 @@ final class VirtualUser: NIOScheduledCallbackHandler {
         self.variables = plan.variables(forUser: index)
         self.encodedRequests = Array(repeating: nil, count: plan.setup.count + plan.mix.count)
         self.rng = 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9
+        self.tracker = SlotTracker(skipsMissedSlots: plan.scenario.load.skipsMissedSlots)
         self.tracker.connectionUnavailable()
     }
 
@@ -239,11 +242,15 @@ final class VirtualUser: NIOScheduledCallbackHandler {
         guard self.handler != nil else { return }
         let intended = self.intendedTime(ofSlot: slot)
         let measured = self.worker.timeline?.isMeasured(intended) ?? false
+        let skipped = self.tracker.skipped - self.skippedCounted
+        self.skippedCounted = self.tracker.skipped
         guard self.takeBudget(measured: measured) else { return }
         let now = nowNanos()
         if measured {
             if late { self.recorder.late += 1 }
+            self.recorder.skipped += skipped
             if onTime { self.recorder.lag.record(LoopRecorder.clampMicros(now - intended)) }
+            self.recorder.scheduleLag.record(LoopRecorder.clampMicros(now - intended))
         }
         self.send(self.pickRequest(), intended: intended, measured: measured, isSetup: false, now: now)
     }

@@ -7,6 +7,8 @@ package enum ScenarioDescription {
         switch scenario.load {
         case .pacedUsers(let perUser):
             return "paced users, \(ReportFormat.plain(perUser)) req/s each (\(ReportFormat.rate(perUser * Double(scenario.users))))"
+        case .concurrentUsers(let perUser):
+            return "concurrent users, one request at a time, \(ReportFormat.plain(perUser)) req/s each (offered \(ReportFormat.rate(perUser * Double(scenario.users))))"
         case .constantArrivalRate(let rate):
             return "constant arrival rate \(ReportFormat.rate(rate))"
         case .rampingArrivalRate(let start, let stages):
@@ -21,6 +23,7 @@ package enum ScenarioDescription {
     package static func loadShort(_ scenario: Scenario) -> String {
         switch scenario.load {
         case .pacedUsers(let perUser): return "paced \(ReportFormat.plain(perUser))/s/user"
+        case .concurrentUsers(let perUser): return "users \(ReportFormat.plain(perUser))/s each"
         case .constantArrivalRate(let rate): return "rate \(ReportFormat.plain(rate))/s"
         case .rampingArrivalRate: return "ramping"
         case .closedLoop: return "closed loop"

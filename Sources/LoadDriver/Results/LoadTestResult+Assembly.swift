@@ -13,13 +13,14 @@ extension LoadTestResult {
         var latency = LoopRecorder.makeHistogram()
         var service = LoopRecorder.makeHistogram()
         var lag = LoopRecorder.makeHistogram()
+        var scheduleLag = LoopRecorder.makeHistogram()
         var endpointLatency = endpointNames.map { _ in LoopRecorder.makeHistogram() }
         var endpointService = endpointNames.map { _ in LoopRecorder.makeHistogram() }
         var endpointCounters = Array(repeating: LoopRecorder.EndpointCounters(), count: endpointNames.count)
         var statusCodes: [String: Int] = [:]
         var errorCounts: [String: Int] = [:]
         var samples: [ErrorSample] = []
-        var succeeded = 0, failed = 0, late = 0, dropped = 0, opened = 0, reconnects = 0
+        var succeeded = 0, failed = 0, late = 0, dropped = 0, skipped = 0, opened = 0, reconnects = 0
         var setupFailures = 0, warmUpFailures = 0
         var lastCompletion: Int64 = 0
         var stopReasons = Set<String>()
@@ -28,6 +29,7 @@ extension LoadTestResult {
             latency.add(r.latency)
             service.add(r.service)
             lag.add(r.lag)
+            scheduleLag.add(r.scheduleLag)
             for i in endpointNames.indices {
                 endpointLatency[i].add(r.endpointLatency[i])
                 endpointService[i].add(r.endpointService[i])
@@ -42,6 +44,7 @@ extension LoadTestResult {
             failed += r.failed
             late += r.late
             dropped += r.dropped
+            skipped += r.skipped
             opened += r.connectionsOpened
             reconnects += r.reconnects
             setupFailures += r.setupFailures
@@ -81,7 +84,9 @@ extension LoadTestResult {
             successRate: rate(succeeded, requests), failureRate: requests == 0 ? 0 : Double(failed) / Double(requests),
             targetRate: targetRate, achievedRate: Double(requests) / measuredSeconds, measuredSeconds: measuredSeconds,
             late: late, dropped: dropped, latencyMs: LatencyStats(microseconds: latency),
-            serviceTimeMs: LatencyStats(microseconds: service))
+            serviceTimeMs: LatencyStats(microseconds: service),
+            skipped: scenario.load.skipsMissedSlots ? skipped : nil,
+            scheduleLagMs: scenario.load.isOpen ? LatencyStats(microseconds: scheduleLag) : nil)
 
         var endpoints: [String: EndpointStats] = [:]
         var histograms: [String: Histogram<UInt64>] = ["": latency, "serviceTime": service]

@@ -12,20 +12,27 @@ extension LoadTestResult {
         out += "=== Load test: \(self.scenario.name) — \(self.scenario.users) users, target \(self.environment.target) ===\n"
         out += "build \(self.environment.buildConfiguration), \(self.environment.cpuCount) CPUs, run \(self.runId), started \(self.startedAt)\n"
         out += "requests \(s.requests)  succeeded \(s.succeeded)  failed \(s.failed)  success \(pct(s.successRate))\n"
-        out += "target rate \(s.targetRate.map { f($0, 1) + " req/s" } ?? "— (closed loop)")  achieved \(f(s.achievedRate, 1)) req/s"
-        if let t = s.targetRate, t > 0 { out += " (\(pct(s.achievedRate / t)) of target)" }
-        out += "  over \(f(s.measuredSeconds, 1)) s  late \(s.late)  dropped \(s.dropped)\n\n"
+        let users = self.scenario.load.skipsMissedSlots
+        out += "\(users ? "offered" : "target") rate \(s.targetRate.map { f($0, 1) + " req/s" } ?? "— (closed loop)")  achieved \(f(s.achievedRate, 1)) req/s"
+        if let t = s.targetRate, t > 0 { out += " (\(pct(s.achievedRate / t)) of \(users ? "offered" : "target"))" }
+        out += "  over \(f(s.measuredSeconds, 1)) s  "
+        out += users ? "skipped slots \(s.skipped ?? 0)" : "late \(s.late)"
+        out += "  dropped \(s.dropped)\n"
+        if let lag = s.scheduleLagMs {
+            out += "schedule lag (send after slot, ms): p50 \(f(lag.p50))  p95 \(f(lag.p95))  p99 \(f(lag.p99))  max \(f(lag.max))\n"
+        }
+        out += "\n"
         let cols = ["p50", "p75", "p90", "p95", "p99", "p99.9", "max", "mean"]
         out += pad("latency (ms)", 26) + cols.map { lpad($0, 9) }.joined() + lpad("count", 9) + "\n"
         func row(_ name: String, _ l: LatencyStats) -> String {
             pad(name, 26) + [l.p50, l.p75, l.p90, l.p95, l.p99, l.p999, l.max, l.mean].map { lpad(f($0), 9) }.joined()
                 + lpad(String(l.count), 9) + "\n"
         }
-        out += row("all (corrected)", s.latencyMs)
-        out += row("all (service time)", s.serviceTimeMs)
+        out += row(users ? "all (from slot)" : "all (corrected)", s.latencyMs)
+        out += row(users ? "all (users waited)" : "all (service time)", s.serviceTimeMs)
         for name in self.endpoints.keys.sorted() {
             let e = self.endpoints[name]!
-            out += row("\(name) (corrected)", e.latencyMs)
+            out += row(users ? "\(name) (users waited)" : "\(name) (corrected)", users ? e.serviceTimeMs : e.latencyMs)
         }
         out += "\n"
         if !self.statusCodes.isEmpty {

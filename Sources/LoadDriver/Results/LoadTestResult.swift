@@ -86,14 +86,23 @@ public struct LoadTestResult: Codable, Sendable, Equatable {
         public var dropped: Int
         /// Corrected latency: from the intended send time (open models) to the end of the response.
         public var latencyMs: LatencyStats
-        /// Service time: from the actual send to the end of the response.
+        /// Service time: from the actual send to the end of the response (for concurrent users: the response time
+        /// the users waited).
         public var serviceTimeMs: LatencyStats
+        /// Slots skipped because the user was still waiting for an answer (``LoadModel/concurrentUsers(ratePerUser:)``
+        /// only; `nil` for other models).
+        public var skipped: Int?
+        /// How late measured requests were sent after their slot (open models; `nil` for closed loop). For concurrent
+        /// users: the wait for the previous answer past the slot.
+        public var scheduleLagMs: LatencyStats?
 
         public init(
             requests: Int, succeeded: Int, failed: Int, successRate: Double, failureRate: Double, targetRate: Double?,
             achievedRate: Double, measuredSeconds: Double, late: Int, dropped: Int, latencyMs: LatencyStats,
-            serviceTimeMs: LatencyStats
+            serviceTimeMs: LatencyStats, skipped: Int? = nil, scheduleLagMs: LatencyStats? = nil
         ) {
+            self.skipped = skipped
+            self.scheduleLagMs = scheduleLagMs
             self.requests = requests
             self.succeeded = succeeded
             self.failed = failed

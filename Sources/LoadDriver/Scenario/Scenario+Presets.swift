@@ -52,18 +52,20 @@ extension Scenario {
         ].filter { $0.weight > 0 }
     }
 
-    /// A scenario against the auth service preset (setup + seed mix), paced users at `ratePerUser`.
+    /// A scenario against the auth service preset (setup + seed mix): `users` concurrent users at `ratePerUser` each
+    /// (``LoadModel/concurrentUsers(ratePerUser:)``, the seed's model) unless `load` says otherwise.
     public static func authService(
         name: String,
         users: Int,
         ratePerUser: Double = 10,
+        load: LoadModel? = nil,
         durationSeconds: Double = 30,
         thresholds: [String] = []
     ) -> Scenario {
         Scenario(
             name: name,
             users: users,
-            load: .pacedUsers(ratePerUser: ratePerUser),
+            load: load ?? .concurrentUsers(ratePerUser: ratePerUser),
             durationSeconds: durationSeconds,
             rampUpSeconds: max(1, Double(users) / 500),
             warmUpSeconds: 2,
@@ -73,9 +75,12 @@ extension Scenario {
         )
     }
 
+    // The seed scenarios and their thresholds, defined here once (the performance suite, the CLI presets and the
+    // README's table use these). Latency thresholds are on the response time the users waited (`serviceTime.`).
+
     /// Seed "Quick validation": 100 users, closed loop, 1,000 requests, every request must succeed.
     public static let quick = Scenario(
-        name: "quick",
+        name: "QuickValidation",
         users: 100,
         load: .closedLoop(thinkTimeSeconds: 0),
         durationSeconds: nil,
@@ -88,25 +93,33 @@ extension Scenario {
         maxWallClockSeconds: 120
     )
 
-    /// Seed "Baseline": 500 users x 10 req/s = 5,000 req/s for 30 s.
+    /// Seed "Baseline": 500 users x 10 req/s (5,000 req/s offered) for 30 s. Beside the seed's criteria: the offered
+    /// rate must be achieved, and callers rarely wait for a pool connection.
     public static let baseline = Scenario.authService(
-        name: "baseline",
+        name: "Baseline",
         users: 500,
-        thresholds: ["successRate > 99%", "p(95) < 500ms", "pool.utilization < 50%", "achievedRate >= 95%"]
+        thresholds: [
+            "successRate > 99%", "serviceTime.p(95) < 500ms", "pool.utilization < 50%", "achievedRate >= 95%",
+            "pool.acquireWaitMs.p99 < 250ms",
+        ]
     )
 
-    /// Seed "Stress": 1,000 users x 10 req/s = 10,000 req/s for 30 s.
+    /// Seed "Stress": 1,000 users x 10 req/s (10,000 req/s offered) for 30 s.
     public static let stress = Scenario.authService(
-        name: "stress",
+        name: "Stress",
         users: 1_000,
-        thresholds: ["successRate > 98%", "p(95) < 800ms", "pool.utilization < 60%", "achievedRate >= 95%"]
+        thresholds: ["successRate > 98%", "serviceTime.p(95) < 800ms", "pool.utilization < 60%"]
     )
 
-    /// Seed "Ultimate": 2,000 users x 10 req/s = 20,000 req/s for 30 s.
+    /// Seed "Ultimate": 2,000 users x 10 req/s (20,000 req/s offered) for 30 s; the seed's expected results for 2,000
+    /// users add p99 < 2,000 ms and more than 1,000 req/s.
     public static let ultimate = Scenario.authService(
-        name: "ultimate",
+        name: "Ultimate",
         users: 2_000,
-        thresholds: ["successRate > 95%", "p(95) < 1200ms", "pool.utilization < 80%", "achievedRate >= 95%"]
+        thresholds: [
+            "successRate > 95%", "serviceTime.p(95) < 1200ms", "serviceTime.p(99) < 2000ms", "pool.utilization < 80%",
+            "achievedRate > 1000",
+        ]
     )
 
     /// The built-in seed scenarios by lower-case name: quick, baseline, stress, ultimate.

@@ -72,7 +72,7 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// The total target rate in requests per second averaged over the measured window, `nil` for closed loop.
     public var targetRate: Double? {
         switch self.load {
-        case .pacedUsers(let ratePerUser):
+        case .pacedUsers(let ratePerUser), .concurrentUsers(let ratePerUser):
             return ratePerUser * Double(self.users)
         case .constantArrivalRate(let rate):
             return rate
@@ -113,7 +113,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         if self.mix.isEmpty { throw fail("the request mix is empty") }
         if self.mix.contains(where: { !($0.weight > 0) }) { throw fail("mix weights must be > 0") }
         switch self.load {
-        case .pacedUsers(let r):
+        case .pacedUsers(let r), .concurrentUsers(let r):
             if !(r > 0) { throw fail("ratePerUser must be > 0") }
         case .constantArrivalRate(let r):
             if !(r > 0) { throw fail("ratePerSecond must be > 0") }
@@ -149,11 +149,24 @@ public enum LoadModel: Codable, Sendable, Equatable {
     case rampingArrivalRate(startRate: Double, stages: [RateStage])
     /// Closed loop: each user sends its next request `thinkTimeSeconds` after the previous response.
     case closedLoop(thinkTimeSeconds: Double)
+    /// The seed's concurrent users: each user has one keep-alive connection and one request at a time, and starts a
+    /// request every `1 / ratePerUser` s on its own timetable (phases spread as for ``pacedUsers(ratePerUser:)``), or
+    /// at once when the previous answer came after its slot. Slots missed while waiting are skipped, never queued
+    /// (counted in ``LoadTestResult/Summary/skipped``). The offered rate is users x ratePerUser; the response time
+    /// the users waited is the service time, the latency from each slot (what an open arrival would see) the
+    /// corrected latency.
+    case concurrentUsers(ratePerUser: Double)
 
-    /// Whether latency is measured from an intended send time (open models) or from the actual send (closed loop).
+    /// Whether requests follow a timetable of intended send times (every model but the closed loop).
     public var isOpen: Bool {
         if case .closedLoop = self { return false }
         return true
+    }
+
+    /// Whether a user skips the slots it missed while waiting for an answer instead of sending them late.
+    public var skipsMissedSlots: Bool {
+        if case .concurrentUsers = self { return true }
+        return false
     }
 }
 

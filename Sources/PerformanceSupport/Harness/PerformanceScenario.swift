@@ -28,11 +28,6 @@ public struct PerformanceScenario: Sendable {
     /// Check the Redis-counter gates (commands per request, connections opened). Default `true`; fault scenarios that
     /// restart Redis or kill its connections turn them off (the leaked-lease gate always applies).
     public var checksRedisCounters: Bool
-    /// A documented shortfall this scenario is known to have on the reference machine (the server saturating the
-    /// machine below the target rate). The failures it explains are still measured, printed and attached, but recorded
-    /// as a known issue that does not fail the run; every other failure does (see ``KnownShortfall``). Default `nil`:
-    /// every failure fails the test.
-    public var knownShortfall: KnownShortfall?
     /// How the scenario's redis-server is started. Default: no persistence (tests measure the service, not the disk).
     public var redis: RedisServerProcess.Configuration
 
@@ -54,7 +49,6 @@ public struct PerformanceScenario: Sendable {
         self.comparesWithBaseline = comparesWithBaseline
         self.scalesDuration = scalesDuration
         self.checksRedisCounters = checksRedisCounters
-        self.knownShortfall = nil
         self.redis = RedisServerProcess.Configuration()
     }
 
@@ -78,12 +72,16 @@ public struct PerformanceScenario: Sendable {
         "register": AuthRedisCommands.register,
     ]
 
-    /// Paced users at `ratePerUser` (the seed's model) with the seed mix (90% verify, 5% login, 5% refresh).
+    /// Users on a fixed open timetable at `ratePerUser` each (``LoadModel/pacedUsers(ratePerUser:)``: a slot missed
+    /// while waiting is sent late, never skipped) with the seed mix (90% verify, 5% login, 5% refresh): the fault
+    /// scenarios' load, which keeps arriving whatever the server does.
     public static func pacedUsers(
         _ name: String, users: Int, ratePerUser: Double = 10, seconds: Double, thresholds: [String]
     ) -> PerformanceScenario {
         PerformanceScenario(
-            .authService(name: name, users: users, ratePerUser: ratePerUser, durationSeconds: seconds, thresholds: thresholds))
+            .authService(
+                name: name, users: users, load: .pacedUsers(ratePerUser: ratePerUser), durationSeconds: seconds,
+                thresholds: thresholds))
     }
 
     /// A fixed number of requests from `users` closed-loop users (the seed's quick validation).
@@ -98,12 +96,5 @@ public struct PerformanceScenario: Sendable {
         // A closed-loop burst of a few hundred milliseconds: its rate and latency swing ±20% from run to run here, so
         // a baseline comparison would only report noise. Its gate is its thresholds and the deterministic gates.
         return PerformanceScenario(scenario, comparesWithBaseline: false, scalesDuration: false)
-    }
-
-    /// This scenario with a documented known shortfall (see ``knownShortfall``).
-    public func knownShortfall(_ shortfall: KnownShortfall) -> PerformanceScenario {
-        var copy = self
-        copy.knownShortfall = shortfall
-        return copy
     }
 }

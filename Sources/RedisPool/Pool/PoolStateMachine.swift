@@ -114,6 +114,7 @@ package struct PoolStateMachine<Connection, Waiter> {
     let backoffMaximum: Double
     let backoffJitter: Double
     let failureThreshold: Int
+    let reusesConnections: Bool
 
     // MARK: State
 
@@ -157,6 +158,7 @@ package struct PoolStateMachine<Connection, Waiter> {
         self.backoffMaximum = Double(configuration.backoff.maximum.nanosecondsClamped)
         self.backoffJitter = Swift.min(Swift.max(0, configuration.backoff.jitter), 1)
         self.failureThreshold = Swift.max(1, configuration.circuitBreaker.failureThreshold)
+        self.reusesConnections = configuration.reusesConnections
     }
 
     // MARK: Derived
@@ -280,6 +282,7 @@ package struct PoolStateMachine<Connection, Waiter> {
     // MARK: Release
 
     /// A lease came back. `connectionClosed`: the connection is known to be closed (e.g. after a command timeout).
+    /// Without `reusesConnections` the connection is closed; its close opens a new one for waiters.
     @inline(__always)
     package mutating func release(
         _ id: PoolConnectionID,
@@ -294,7 +297,7 @@ package struct PoolStateMachine<Connection, Waiter> {
         }
         leasedCount -= 1
         leasedTime.set(leasedCount, at: now)
-        if connectionClosed || !isRunning {
+        if connectionClosed || !isRunning || !reusesConnections {
             slots[id]!.state = .closing
             closingCount += 1
             return .close(connection)

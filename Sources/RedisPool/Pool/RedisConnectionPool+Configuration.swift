@@ -59,6 +59,9 @@ extension RedisConnectionPool {
         /// connection that is already dead but not yet known to be. ConnectionKill (6 kills in 30 s, 150,000 requests)
         /// failed 116 requests (96 of them reads) without the pause and 26 (17 reads) with it, one run each.
         public var connectionLossRetryDelay: Duration
+        /// `false` closes a connection when its lease ends, so every lease opens a new one: the
+        /// connection-per-request setup that comparisons measure the pool against. Default `true`.
+        public var reusesConnections: Bool
 
         /// Reconnect backoff: `initial × multiplierⁿ⁻¹`, capped at `maximum`, then scaled by a random factor in
         /// `1 ± jitter`.
@@ -115,7 +118,8 @@ extension RedisConnectionPool {
             poolName: String = "redis",
             shutdownGracePeriod: Duration = .seconds(5),
             connectionLossRetries: Int = 3,
-            connectionLossRetryDelay: Duration = .milliseconds(5)
+            connectionLossRetryDelay: Duration = .milliseconds(5),
+            reusesConnections: Bool = true
         ) {
             self.maximumConnections = max(1, maximumConnections)
             self.minimumIdleConnections = min(max(0, minimumIdleConnections), self.maximumConnections)
@@ -136,6 +140,7 @@ extension RedisConnectionPool {
             self.shutdownGracePeriod = shutdownGracePeriod
             self.connectionLossRetries = max(0, connectionLossRetries)
             self.connectionLossRetryDelay = max(.zero, connectionLossRetryDelay)
+            self.reusesConnections = reusesConnections
         }
     }
 }

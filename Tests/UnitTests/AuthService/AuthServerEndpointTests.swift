@@ -333,10 +333,13 @@ struct AuthServerEndpointTests {
                 #expect(json[field] != nil, "missing \(field)")
             }
             #expect(json["maximumConnections"] as? Int == 16)
-            // Exactly the pool's snapshot at top level, nothing added.
+            // The pool's snapshot at top level, plus the admission limiter in front of it.
             let expected = try #require(
                 try JSONSerialization.jsonObject(with: JSONEncoder().encode(server.pool.metrics())) as? [String: Any])
-            #expect(Set(json.keys) == Set(expected.keys))
+            #expect(Set(json.keys) == Set(expected.keys).union(["admission"]))
+            let admission = try #require(json["admission"] as? [String: Any])
+            #expect(admission["maximumConcurrent"] as? Int == server.configuration.maxConcurrentRequests)
+            #expect(admission["rejected"] as? Int == 0)
         }
     }
 

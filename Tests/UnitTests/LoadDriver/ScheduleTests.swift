@@ -92,6 +92,40 @@ struct ScheduleTests {
         #expect(t.backlog == 0)
     }
 
+    @Test func slotTrackerForConcurrentUsersSkipsMissedSlots() {
+        var t = SlotTracker(skipsMissedSlots: true)
+        _ = t.connectionBecameFree()
+        #expect(t.slotBecameDue() == .send(slot: 0, late: false, onTime: true))
+        #expect(t.slotBecameDue() == .wait)  // slot 1 due while 0 in flight
+        #expect(t.connectionBecameFree() == .send(slot: 1, late: false, onTime: false))  // the answer came after slot 1
+        #expect(t.slotBecameDue() == .wait)  // slots 2, 3, 4 due while 1 in flight
+        #expect(t.slotBecameDue() == .wait)
+        #expect(t.slotBecameDue() == .wait)
+        #expect(t.connectionBecameFree() == .send(slot: 4, late: false, onTime: false))  // at once, the latest slot
+        #expect(t.skipped == 2)
+        #expect(t.backlog == 0)
+        #expect(t.connectionBecameFree() == .wait)
+        #expect(t.slotBecameDue() == .send(slot: 5, late: false, onTime: true))
+    }
+
+    /// The seed's concurrent users on the fake clock: after a 500 ms stall (slot 10, t = 1.0 to 1.5 s) the user sends
+    /// at once for the latest due slot (14, due at 1.4 s) and skips 11...13; that request waited 20 ms (service) and
+    /// its latency from its slot is 120 ms (the 100 ms schedule lag included).
+    @Test func concurrentUsersSkipInsteadOfQueueingWithAFakeClock() throws {
+        let schedule = ArrivalSchedule(model: .concurrentUsers(ratePerUser: 10), users: 1)
+        let sim = CoordinatedOmissionSimulation(schedule: schedule, slots: 30, skipsMissedSlots: true) { index in
+            index == 10 ? 0.5 : 0.02
+        }
+        let r = sim.run()
+        #expect(r.map(\.slot) == Array(0...10) + Array(14..<30))
+        let afterStall = try #require(r.first { $0.slot == 14 })
+        #expect(abs(afterStall.sent - 1.5) < 1e-9, "sent at once when the answer came (t = 1.5 s)")
+        #expect(abs(afterStall.service - 0.02) < 1e-9 && abs(afterStall.corrected - 0.12) < 1e-9)
+        #expect(r.filter { $0.service > 0.05 }.map(\.slot) == [10])
+        #expect(r.filter { $0.slot > 15 }.allSatisfy { abs($0.corrected - 0.02) < 1e-9 })  // 15 waited for 14
+        #expect(sim.lateCount(r) == 0)
+    }
+
     /// Simulates one paced user against a server with a fixed 20 ms service time and one 500 ms stall, with a fake
     /// clock: the stall appears in the corrected latency of the requests queued behind it, not in their service time.
     @Test func coordinatedOmissionCorrectionWithAFakeClock() throws {
@@ -130,10 +164,11 @@ struct CoordinatedOmissionSimulation {
 
     let schedule: ArrivalSchedule
     let slots: Int
+    var skipsMissedSlots = false
     let serviceTime: (Int) -> Double
 
     func run() -> [Sample] {
-        var tracker = SlotTracker()
+        var tracker = SlotTracker(skipsMissedSlots: self.skipsMissedSlots)
         _ = tracker.connectionBecameFree()
         var samples: [Sample] = []
         var inFlight: (slot: Int, sent: Double, late: Bool, done: Double)? = nil
@@ -144,15 +179,17 @@ struct CoordinatedOmissionSimulation {
             inFlight = (slot, now, late, now + self.serviceTime(requestIndex))
             requestIndex += 1
         }
-        while samples.count < self.slots {
+        while true {
             let nextDue = nextSlot < self.slots ? self.schedule.timeOfSlot(nextSlot, user: 0)! : .infinity
             if let f = inFlight, f.done <= nextDue {
                 samples.append(Sample(slot: f.slot, intended: self.schedule.timeOfSlot(f.slot, user: 0)!, sent: f.sent, done: f.done, late: f.late))
                 inFlight = nil
                 start(tracker.connectionBecameFree(), at: f.done)
-            } else {
+            } else if nextSlot < self.slots {
                 nextSlot += 1
                 start(tracker.slotBecameDue(), at: nextDue)
+            } else {
+                break
             }
         }
         return samples.sorted { $0.slot < $1.slot }

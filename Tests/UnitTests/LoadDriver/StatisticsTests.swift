@@ -63,7 +63,7 @@ struct StatisticsTests {
         let pool = try #require(object["pool"] as? [String: Any])
         #expect(pool["initial"] != nil && pool["final"] != nil && pool["peak"] != nil)
         let scenario = try #require(object["scenario"] as? [String: Any])
-        #expect(scenario["name"] as? String == "baseline")
+        #expect(scenario["name"] as? String == "Baseline")
         #expect(scenario["users"] as? Int == 500)
         #expect(object["schemaVersion"] as? Int == 1)
     }
@@ -80,7 +80,7 @@ struct StatisticsTests {
 
         let result = SampleResults.make()
         let date = Date(timeIntervalSince1970: 1_767_225_600 + 3_661)  // 2026-01-01 01:01:01 UTC
-        #expect(result.fileName(date: date) == "load_test_baseline_500users_20260101_010101.json")
+        #expect(result.fileName(date: date) == "load_test_Baseline_500users_20260101_010101.json")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loaddriver-test-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = try result.write(toDirectory: dir, date: date)

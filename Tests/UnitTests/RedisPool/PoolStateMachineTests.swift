@@ -208,6 +208,26 @@ struct PoolStateMachineTests {
         #expect(machine.metrics(now: Self.at(0)).connectionsClosed == 1)
     }
 
+    @Test func withoutReuseEveryReleaseClosesItsConnection() {
+        var configuration = Self.configuration(max: 2)
+        configuration.reusesConnections = false
+        var machine = Machine(configuration: configuration)
+        let (_, actions, _) = Self.request(&machine, waiter: 1, at: Self.at(0))
+        let (connections, served, _) = Self.connectAll(&machine, actions!.connect, at: Self.at(1))
+        let lease = served[0].1
+        guard case .close(let closed) = machine.release(lease.id, leasedAt: lease.leasedAt, now: Self.at(2)) else {
+            Issue.record("expected close: a connection is never reused")
+            return
+        }
+        #expect(closed === connections[lease.id])
+        #expect(machine.idleCount == 0)
+        _ = machine.connectionClosed(lease.id, now: Self.at(3))
+        // The next lease opens a new connection.
+        let (idle, next, _) = Self.request(&machine, waiter: 2, at: Self.at(4))
+        #expect(idle == nil && next?.connect.count == 1)
+        #expect(machine.metrics(now: Self.at(0)).connectionsClosed == 1)
+    }
+
     @Test func connectionClosedWhileLeasedFreesTheSlot() {
         var machine = Machine(configuration: Self.configuration(max: 2, minIdle: 1))
         let start = machine.start(now: Self.at(0))
