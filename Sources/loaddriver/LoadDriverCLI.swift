@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoadDriver
 
 /// `loaddriver`: run load scenarios against an HTTP server, compare results.
 /// Subcommands live in Commands/, one file each; add new ones to `subcommands`.
@@ -9,8 +10,14 @@ struct LoadDriverCLI: AsyncParsableCommand {
         commandName: "loaddriver",
         abstract: "Open-model HTTP load driver with coordinated-omission-corrected latencies, thresholds and baselines.",
         discussion: """
-            Exit codes: 0 passed, 99 thresholds failed or regression, 2 usage or target errors.
+            Exit codes:
+              0    passed
+              99   a threshold failed (run) or a regression (compare)
+              2    usage or configuration error: nothing was run
+              1    the target or the driver failed: target unreachable, result not written
+              105  interrupted by SIGINT or SIGTERM: summary and JSON (stopReason "interrupted") still written
             """,
+        version: RunEnvironment.loadDriverVersion,
         subcommands: [RunCommand.self, CompareCommand.self, ReportCommand.self, CapacityCommand.self]
     )
 
@@ -34,10 +41,24 @@ struct LoadDriverCLI: AsyncParsableCommand {
     }
 }
 
+/// The CLI's exit codes (listed in `loaddriver --help`).
 enum ExitCodes {
     static let passed: Int32 = 0
+    /// The target or the driver failed: target unreachable, an engine error, a result that cannot be written.
+    static let failure: Int32 = 1
+    /// Usage or configuration error: nothing was run.
     static let usage: Int32 = 2
     static let thresholdsFailed: Int32 = 99
+    /// Stopped by SIGINT or SIGTERM; what ran is summarized and written.
+    static let interrupted: Int32 = 105
+
+    /// The exit code of a driver error: configuration problems are usage errors, the rest failures.
+    static func code(for error: LoadDriverError) -> Int32 {
+        switch error.code {
+        case .invalidScenario, .remoteTargetRefused, .invalidTarget, .fileDescriptorLimit: usage
+        default: failure
+        }
+    }
 }
 
 func printError(_ message: String) {

@@ -19,7 +19,7 @@ and prints req/s of both. Last line: `ratio: <loaddriver / wrk>`.
 
 --open: the open model at the seed's Ultimate shape instead, twice. Starts the hello server's bare SwiftNIO mode
 (`--raw`, one event-loop thread, a canned response: the cheapest target, so the driver is what is measured), then
-  loaddriver run --users U --rate R --duration D --ramp-up 4 --threads 1 --mix 'GET:/=1'   (defaults: U=2000, R=10)
+  loaddriver run --users U --rate-per-user R --duration D --ramp-up 4 --threads 1 --mix 'GET:/=1'   (defaults: U=2000, R=10)
 i.e. U paced users at R req/s each; then the same load with the LoadDriver inside the server's own process
 (`hello-server PORT --raw --in-process-driver U R D DIR`), as the suite runs it beside the server under test. Prints
 for each: achieved vs target rate, late and dropped sends, corrected latency and service time p50/p99, scheduling lag,
@@ -90,7 +90,7 @@ log "hello-server pid $hello_pid on $url"
 
 if ((open)); then
   log "loaddriver (own process): open model, $users paced users at $rate req/s each, ${duration}s, 1 event-loop thread"
-  "$driver_bin" run --url "$url" --name driver-open-bench --users "$users" --rate "$rate" --duration "$duration" \
+  "$driver_bin" run --url "$url" --name driver-open-bench --users "$users" --rate-per-user "$rate" --duration "$duration" \
     --ramp-up 4 --mix 'GET:/=1' --pool-path none --threads 1 --out "$workdir" >"$workdir/driver.out" 2>"$workdir/driver.err" \
     || die "loaddriver failed: $(cat "$workdir/driver.err" "$workdir/driver.out")"
   log "LoadDriver in the server's process: the same load against a second --raw server it hosts itself"

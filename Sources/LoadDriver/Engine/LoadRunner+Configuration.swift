@@ -48,6 +48,13 @@ extension LoadRunner {
         /// `timeSeries` and ``RunEvent/atSeconds``): lets a caller time faults and marks against the result's own
         /// seconds. Called on a Swift concurrency thread; must not block. Default `nil`.
         public var onLoadStart: (@Sendable (_ secondZeroIn: Duration) -> Void)?
+        /// Lets a caller stop the run early (``RunStopper``, e.g. on SIGINT). Default `nil`.
+        public var stopper: RunStopper?
+        /// Called every ``progressIntervalSeconds`` of the load phase with the run's ``RunProgress``, on a Swift
+        /// concurrency thread; must not block. Default `nil` (no progress).
+        public var onProgress: (@Sendable (RunProgress) -> Void)?
+        /// Period of ``onProgress`` and the window its rate and p95 cover. Default 2 s.
+        public var progressIntervalSeconds: Double = 2
 
         public init(
             target: Target,

@@ -92,6 +92,17 @@ public struct LoadRunner: Sendable {
             }
         }
 
+        if let stopper = config.stopper {
+            let drainSeconds = stopper.drainSeconds
+            let started = workers
+            stopper.install { reason in
+                for (bound, loop) in zip(started, loops) {
+                    loop.execute { bound.value.interrupt(reason: reason, drainSeconds: drainSeconds) }
+                }
+            }
+        }
+        defer { config.stopper?.uninstall() }
+
         // Ramp-up and setup.
         let setupDeadline = min(
             runStart + Int64((scenario.rampUpSeconds + config.setupTimeoutSeconds) * 1e9), plan.hardDeadlineNanos)
@@ -127,6 +138,15 @@ public struct LoadRunner: Sendable {
             Task { await monitor.pollEverySecond(from: loadStart) }
         }
         let cpuTask = Task { await CPUMonitor.sampleEverySecond(from: loadStart) }
+        let progressWorkers = workers
+        let progressTask = config.onProgress.map { report in
+            Task {
+                await Self.reportProgress(
+                    every: config.progressIntervalSeconds, loadStart: loadStart, scenario: scenario,
+                    workers: progressWorkers, loops: loops, monitor: monitor, report: report)
+            }
+        }
+        defer { progressTask?.cancel() }
 
         var reports: [LoopReport] = []
         for (i, f) in reportFutures.enumerated() {
@@ -173,6 +193,46 @@ public struct LoadRunner: Sendable {
             metadata: ["requests": "\(result.summary.requests)", "achievedRate": "\(result.summary.achievedRate)",
                        "passed": "\(result.passed)", "driverLimited": "\(result.driver.driverLimited)"])
         return result
+    }
+
+    /// Calls `report` every `interval` seconds of the load phase until cancelled.
+    private static func reportProgress(
+        every interval: Double, loadStart: Int64, scenario: Scenario, workers: [NIOLoopBound<LoopWorker>],
+        loops: [any EventLoop], monitor: PoolMonitor?, report: @Sendable (RunProgress) -> Void
+    ) async {
+        let period = max(0.1, interval.isFinite ? interval : 2)
+        let windowSeconds = max(1, Int(period.rounded()))
+        var tick = 1.0
+        while !Task.isCancelled {
+            let due = loadStart + Int64(tick * period * 1e9)
+            tick += 1
+            let wait = due - nowNanos()
+            if wait > 0 {
+                do { try await Task.sleep(nanoseconds: UInt64(wait)) } catch { return }
+            }
+            let elapsed = Double(nowNanos() - loadStart) / 1e9
+            let current = Int(elapsed)
+            let window = max(0, current - windowSeconds)..<current
+            var requests = 0
+            var errors = 0
+            var recent = LoopRecorder.Second()
+            for (bound, loop) in zip(workers, loops) {
+                guard let part = try? await loop.submit({ bound.value.progress(window: window) }).get() else { return }
+                requests += part.requests
+                errors += part.errors
+                recent.add(part.window)
+            }
+            let covered = Double(window.count)
+            report(
+                RunProgress(
+                    elapsedSeconds: elapsed,
+                    plannedSeconds: scenario.durationSeconds.map { $0 + scenario.warmUpSeconds },
+                    inWarmUp: elapsed < scenario.warmUpSeconds, requests: requests, errors: errors,
+                    windowRate: covered > 0 ? Double(recent.requests) / covered : nil,
+                    targetRate: scenario.load.isOpen ? scenario.targetRate : nil,
+                    windowP95Ms: recent.histogram.map { Double($0.valueAtPercentile(95)) / 1000 },
+                    poolUtilization: monitor?.latest?["utilization"]))
+        }
     }
 
     /// Each loop thread's CPU time so far (read on the loop itself) and when it was read; `nil` when unavailable.

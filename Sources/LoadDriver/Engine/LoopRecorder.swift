@@ -152,6 +152,19 @@ package final class LoopRecorder {
         }
     }
 
+    /// Requests and errors so far (warm-up included), and the seconds in `window` added up: the live progress.
+    func progress(window: Range<Int>) -> (requests: Int, errors: Int, window: Second) {
+        var requests = 0
+        var errors = 0
+        var recent = Second()
+        for (index, second) in self.seconds.enumerated() {
+            requests += second.requests
+            errors += second.errors
+            if window.contains(index) { recent.add(second) }
+        }
+        return (requests, errors, recent)
+    }
+
     package func report(stopReason: String) -> LoopReport {
         var statuses = self.otherStatus
         for (code, n) in self.statusCounts.enumerated() where n > 0 { statuses[code] = n }

@@ -129,6 +129,17 @@ final class LoopWorker {
         self.finishPromise.succeed(self.recorder.report(stopReason: self.stopReason))
     }
 
+    /// This loop's share of the live progress (see ``LoopRecorder/progress(window:)``).
+    func progress(window: Range<Int>) -> (requests: Int, errors: Int, window: LoopRecorder.Second) {
+        self.recorder.progress(window: window)
+    }
+
+    /// Stops sending at once and gives the requests in flight at most `drainSeconds` (``RunStopper``).
+    func interrupt(reason: String, drainSeconds: Double) {
+        self.requestStop(reason: reason)
+        self.drainDeadline = min(self.drainDeadline, nowNanos() + Int64(drainSeconds * 1e9))
+    }
+
     /// Stops everything now (runner-side failsafe or cancellation).
     func abort(reason: String) {
         self.requestStop(reason: reason)

@@ -1,5 +1,6 @@
 import Atomics
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Polls the server's pool-metrics endpoint (JSON) and keeps its numeric fields, flattened with dots.
@@ -16,6 +17,10 @@ final class PoolMonitor: Sendable {
     let loop: any EventLoop
     let timeout: TimeAmount
     private let failures = ManagedAtomic<Int>(0)
+    private let latestSample = NIOLockedValueBox<[String: Double]?>(nil)
+
+    /// The fields of the most recent successful poll of ``pollEverySecond(from:)``.
+    var latest: [String: Double]? { self.latestSample.withLockedValue { $0 } }
 
     init(address: SocketAddress, hostHeader: String, path: String, loop: any EventLoop, timeout: TimeAmount) {
         self.address = address
@@ -57,7 +62,10 @@ final class PoolMonitor: Sendable {
             if wait > 0 {
                 do { try await Task.sleep(nanoseconds: UInt64(wait)) } catch { break }
             }
-            if let s = await self.sample() { samples.append(s) }
+            if let s = await self.sample() {
+                samples.append(s)
+                self.latestSample.withLockedValue { $0 = s.fields }
+            }
         }
         return samples
     }

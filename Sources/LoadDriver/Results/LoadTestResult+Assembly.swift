@@ -65,7 +65,7 @@ extension LoadTestResult {
 
         let requests = succeeded + failed
         let stopReason = stopReasons.contains("wallClockCap") ? "wallClockCap"
-            : (stopReasons.contains("maxRequests") ? "maxRequests" : (stopReasons.first ?? "duration"))
+            : (stopReasons.contains("maxRequests") ? "maxRequests" : (stopReasons.subtracting(["duration"]).sorted().first ?? "duration"))
         // Measured window: the full duration when it ran out; up to the last completion when stopped earlier.
         let windowEnd: Int64
         if stopReason == "duration", timeline.measureEnd != .max {

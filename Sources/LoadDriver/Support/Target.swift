@@ -8,7 +8,8 @@ public struct Target: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `http://host:port[/...]` (path ignored). `https` is not supported.
+    /// Parses `http://host[:port][/]`. `https` is not supported, and neither is a path: request paths come from the
+    /// scenario's mix, so a base path would be silently dropped; it is rejected instead.
     public init(url: String) throws(LoadDriverError) {
         var rest = Substring(url)
         if rest.hasPrefix("http://") {
@@ -16,7 +17,15 @@ public struct Target: Sendable, Equatable, CustomStringConvertible {
         } else if rest.contains("://") {
             throw LoadDriverError(.invalidTarget, "only http:// URLs are supported, got '\(url)'")
         }
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) {
+            let path = rest[slash...]
+            guard path == "/" else {
+                throw LoadDriverError(
+                    .invalidTarget,
+                    "a path in the URL is not supported ('\(path)' in '\(url)'): give http://host:port and put paths in the mix, e.g. 'GET:/api/items=1'")
+            }
+            rest = rest[..<slash]
+        }
         var host: Substring
         var port = 80
         if rest.hasPrefix("[") {

@@ -115,6 +115,7 @@ public enum PerformanceHarness {
         during: (@Sendable (LiveScenario) async throws -> Void)?
     ) async throws -> PerformanceRun {
         var runEnvironment = RunEnvironment()
+        runEnvironment.redisVersion = before.redisVersion
         runEnvironment.extra = serverConfiguration.runEnvironmentFields
         runEnvironment.extra["durationScale"] = String(environment.durationScale)
         runEnvironment.extra["redis"] = redis.isExternal ? "external (REDIS_URL)" : "redis-server started by the test"

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOPosix
 import RedisPool
@@ -8,10 +9,13 @@ public struct RedisInfo: Sendable, Equatable, Codable {
     public var commandCalls: [String: Int]
     /// `total_connections_received` from `INFO stats`.
     public var connectionsReceived: Int
+    /// `redis_version` from `INFO server`, when read.
+    public var redisVersion: String?
 
-    public init(commandCalls: [String: Int] = [:], connectionsReceived: Int = 0) {
+    public init(commandCalls: [String: Int] = [:], connectionsReceived: Int = 0, redisVersion: String? = nil) {
         self.commandCalls = commandCalls
         self.connectionsReceived = connectionsReceived
+        self.redisVersion = redisVersion
     }
 
     /// The harness's own readings (`INFO`), the only command excluded from per-request counts: a `PING`, `SELECT` or
@@ -30,7 +34,9 @@ public struct RedisInfo: Sendable, Equatable, Codable {
             let d = count - (earlier.commandCalls[command] ?? 0)
             if d != 0 { calls[command] = d }
         }
-        return RedisInfo(commandCalls: calls, connectionsReceived: connectionsReceived - earlier.connectionsReceived)
+        return RedisInfo(
+            commandCalls: calls, connectionsReceived: connectionsReceived - earlier.connectionsReceived,
+            redisVersion: redisVersion)
     }
 
     /// Reads the counters over a fresh connection (which itself counts as one received connection).
@@ -39,11 +45,13 @@ public struct RedisInfo: Sendable, Equatable, Codable {
             to: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(5),
             eventLoop: MultiThreadedEventLoopGroup.singleton.next(), logger: Logger(label: "redis-info"))
         defer { connection.close() }
-        let replies = try await connection.pipeline([["INFO", "commandstats"], ["INFO", "stats"]])
+        let replies = try await connection.pipeline([["INFO", "commandstats"], ["INFO", "stats"], ["INFO", "server"]])
         guard let commandstats = replies[0].string, let stats = replies[1].string else {
             throw RedisServerProcessError("INFO returned \(replies)")
         }
-        return parse(commandstats: commandstats, stats: stats)
+        var info = parse(commandstats: commandstats, stats: stats)
+        info.redisVersion = replies[2].string.flatMap(Self.version(server:))
+        return info
     }
 
     /// Client connections Redis has open now, from `CLIENT LIST`, not counting the connection that asks.
@@ -56,6 +64,13 @@ public struct RedisInfo: Sendable, Equatable, Codable {
             throw RedisServerProcessError("CLIENT LIST returned no text")
         }
         return max(0, list.split(whereSeparator: \.isNewline).count - 1)
+    }
+
+    /// `redis_version:7.0.15` from `INFO server`.
+    package static func version(server: String) -> String? {
+        server.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }.map {
+            String($0.dropFirst("redis_version:".count)).trimmingCharacters(in: .whitespaces)
+        }
     }
 
     /// Parses `cmdstat_get:calls=12,usec=...` lines and `total_connections_received:N`.

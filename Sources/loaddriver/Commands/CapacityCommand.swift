@@ -55,11 +55,11 @@ struct CapacityCommand: AsyncParsableCommand {
     @Option(name: .customLong("min-rate"), help: "When the start rate already breaks, halve it down to this rate at most (default start rate / 16).")
     var minRate: Double?
 
-    @Option(name: .customLong("step-seconds"), help: "Measured seconds per step.")
-    var stepSeconds: Double = 10
+    @Option(name: .customLong("step-seconds"), help: "Measured time per step, e.g. 10s.")
+    var stepSeconds = DurationArgument(seconds: 10)
 
-    @Option(name: .customLong("warm-up"), help: "Unmeasured seconds of load before each step's measurement.")
-    var warmUp: Double = 2
+    @Option(name: .customLong("warm-up"), help: "Unmeasured load before each step's measurement, e.g. 2s.")
+    var warmUp = DurationArgument(seconds: 2)
 
     @Option(help: "Bisection steps after the first failure.")
     var bisect: Int = 3
@@ -67,13 +67,13 @@ struct CapacityCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-steps"), help: "At most this many steps in total.")
     var maxSteps: Int = 16
 
-    @Option(name: .customLong("max-seconds"), help: "Time budget for the whole search, seconds.")
-    var maxSeconds: Double = 600
+    @Option(name: .customLong("max-seconds"), help: "Time budget for the whole search, e.g. 10m.")
+    var maxSeconds = DurationArgument(seconds: 600)
 
     @Option(help: "Event-loop threads for the virtual users.")
     var threads: Int = 1
 
-    @Option(name: .customLong("pool-path"), help: "Pool metrics endpoint polled each second ('' to disable).")
+    @Option(name: .customLong("pool-path"), help: "Pool metrics endpoint polled each second ('none' to disable).")
     var poolPath: String = "/health/redis"
 
     @Option(help: "Write every step's result, the search summary (capacity_*.json) and report.html into this directory.")
@@ -87,6 +87,8 @@ struct CapacityCommand: AsyncParsableCommand {
         if step != nil && factor != nil { throw ValidationError("give --step or --factor, not both") }
         if endpoint != nil && mix != nil { throw ValidationError("give --endpoint or --mix, not both") }
         if threads < 1 { throw ValidationError("--threads must be >= 1") }
+        if poolPath.isEmpty { throw ValidationError("--pool-path: give a path, or 'none' to turn pool polling off") }
+        do { _ = try Target(url: url) } catch { throw ValidationError(error.description) }
     }
 
     func run() async throws {
@@ -98,16 +100,16 @@ struct CapacityCommand: AsyncParsableCommand {
             let requests = try CapacityEndpoints.mix(endpoint: endpoint, mix: mix)
             configuration = CapacitySearch.Configuration(
                 thresholds: thresholds, mix: requests.mix, setup: requests.setup, users: users, startRate: startRate,
-                growth: step.map { .step($0) } ?? .factor(factor ?? 1.5), maxRate: maxRate, minimumRate: minRate, stepSeconds: stepSeconds,
-                warmUpSeconds: warmUp, rampUpSeconds: max(1, Double(users) / 500), bisectionSteps: bisect,
-                maxSteps: maxSteps, maxTotalSeconds: maxSeconds)
+                growth: step.map { .step($0) } ?? .factor(factor ?? 1.5), maxRate: maxRate, minimumRate: minRate, stepSeconds: stepSeconds.seconds,
+                warmUpSeconds: warmUp.seconds, rampUpSeconds: max(1, Double(users) / 500), bisectionSteps: bisect,
+                maxSteps: maxSteps, maxTotalSeconds: maxSeconds.seconds)
             try configuration.validate()
             probe = try LoadRunnerProbe(LoadRunner.Configuration(
-                target: Target(url: url), eventLoopThreads: threads, poolMonitorPath: poolPath.isEmpty ? nil : poolPath,
+                target: Target(url: url), eventLoopThreads: threads, poolMonitorPath: poolPath == "none" ? nil : poolPath,
                 logger: logger))
         } catch {
             ReportingOutput.error("\(error)")
-            throw ExitCode(2)
+            throw ExitCode(ExitCodes.usage)
         }
         let outDirectory = out.map { URL(fileURLWithPath: $0) }
         ReportingOutput.note("capacity search on \(probe.targetDescription): \(configuration.strategyDescription)")
@@ -132,7 +134,7 @@ struct CapacityCommand: AsyncParsableCommand {
             }
         } catch {
             ReportingOutput.error("\(error)")
-            throw ExitCode(2)
+            throw ExitCode((error as? LoadDriverError).map(ExitCodes.code(for:)) ?? ExitCodes.failure)
         }
         print("")
         print(report.conclusion)
@@ -147,7 +149,7 @@ struct CapacityCommand: AsyncParsableCommand {
                 print("report:  \(page.path)")
             } catch {
                 ReportingOutput.error("cannot write the summary into \(outDirectory.path): \(error)")
-                throw ExitCode(2)
+                throw ExitCode(ExitCodes.failure)
             }
         }
     }

@@ -19,6 +19,7 @@ struct ReportCommand: ParsableCommand {
               loaddriver report results/run-20261129-044500 -o report.html
               loaddriver report results/latest --baseline Baselines --format markdown -o summary.md
               loaddriver report results/latest -o report.html --hgrm-dir results/latest/hgrm
+              loaddriver report results/latest --csv-dir results/latest/csv     # the per-second series
             """
     )
 
@@ -40,6 +41,9 @@ struct ReportCommand: ParsableCommand {
 
     @Option(name: .customLong("hgrm-dir"), help: "Also write each scenario's latency distribution as an HdrHistogram .hgrm file into this directory.")
     var hgrmDirectory: String?
+
+    @Option(name: .customLong("csv-dir"), help: "Also write each result's per-second series as CSV into this directory.")
+    var csvDirectory: String?
 
     @Option(help: "Page title.")
     var title: String?
@@ -82,6 +86,9 @@ struct ReportCommand: ParsableCommand {
         if let hgrmDirectory {
             try writeHgrm(inputs.results, to: hgrmDirectory)
         }
+        if let csvDirectory {
+            try writeCSV(inputs.results, to: csvDirectory)
+        }
         let destination = output ?? defaultOutput()
         if destination == "-" {
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -105,6 +112,20 @@ struct ReportCommand: ParsableCommand {
             return (self.inputs[0] as NSString).appendingPathComponent(name)
         }
         return name
+    }
+
+    private func writeCSV(_ results: [ReportedResult], to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for reported in results {
+                let path = (directory as NSString).appendingPathComponent(TimeSeriesCSV.fileName(for: reported))
+                try Data(TimeSeriesCSV.text(for: reported.result).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                ReportingOutput.note("wrote \(path)")
+            }
+        } catch {
+            ReportingOutput.error("cannot write .csv files to \(directory): \(error.localizedDescription)")
+            throw ExitCode(ExitCodes.failure)
+        }
     }
 
     private func writeHgrm(_ results: [ReportedResult], to directory: String) throws {

@@ -11,51 +11,55 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               loaddriver run --url http://127.0.0.1:8002 --scenario baseline
-              loaddriver run --users 200 --rate 10 --duration 20 --mix verify=90,login=5,refresh=5
-              loaddriver run --users 100 --closed-loop --duration 10 --mix 'GET:/=1' --pool-path none
+              loaddriver run --users 500 --rate 5000 --duration 30s --mix verify=90,login=5,refresh=5
+              loaddriver run --users 200 --rate-per-user 10 --duration 2m --threshold 'p(95)<50ms'
+              loaddriver run --users 100 --closed-loop --duration 10s --mix 'GET:/=1' --pool-path none
+            Durations take 500ms, 30s, 2m or plain seconds. SIGINT/SIGTERM stops sending, waits up to 2 s for the
+            requests in flight, prints the summary, writes the JSON (driver.stopReason "interrupted") and exits 105;
+            a second signal exits at once.
             --mix entries are name=weight: verify, login, refresh (auth-service preset; adds register+login setup) or
             METHOD:/path (a plain request without setup).
             """
     )
 
-    @Option(help: "Target base URL (http only).")
+    @Option(help: "Target, http://host:port (http only; request paths come from the mix).")
     var url: String = "http://127.0.0.1:8002"
 
     @Option(help: "Built-in scenario: quick, baseline, stress, ultimate.")
     var scenario: String?
 
-    @Option(help: "Scenario JSON file (the `scenario` object of a result works too).")
+    @Option(help: "Scenario JSON file (schema: docs/scenario-file.md, example: docs/examples/scenario.json; the `scenario` object of a result works too).")
     var scenarioFile: String?
 
     @Option(help: "Number of virtual users (connections).")
     var users: Int?
 
-    @Option(help: "Paced users: requests per second per user.")
+    @Option(help: "Total arrival rate, req/s, spread over the users (an open model, as wrk2's -R).")
     var rate: Double?
 
-    @Option(help: "Constant total arrival rate (req/s), distributed over the users.")
-    var arrivalRate: Double?
+    @Option(help: "Paced users: each user's own rate, req/s, on a fixed timetable.")
+    var ratePerUser: Double?
 
     @Flag(help: "Closed loop: each user sends its next request after the previous response (plus --think).")
     var closedLoop = false
 
-    @Option(help: "Closed-loop think time in seconds.")
-    var think: Double = 0
+    @Option(help: "Closed-loop think time, e.g. 100ms.")
+    var think = DurationArgument(seconds: 0)
 
-    @Option(help: "Measured duration in seconds.")
-    var duration: Double?
+    @Option(help: "Measured duration, e.g. 30s or 2m.")
+    var duration: DurationArgument?
 
     @Option(help: "Stop after this many measured requests.")
     var requests: Int?
 
-    @Option(help: "Ramp-up seconds over which users connect.")
-    var rampUp: Double?
+    @Option(help: "Ramp-up over which users connect, e.g. 2s.")
+    var rampUp: DurationArgument?
 
-    @Option(help: "Warm-up seconds excluded from statistics.")
-    var warmUp: Double?
+    @Option(help: "Warm-up excluded from statistics, e.g. 2s.")
+    var warmUp: DurationArgument?
 
-    @Option(help: "Per-request timeout in seconds.")
-    var timeout: Double?
+    @Option(help: "Per-request timeout, e.g. 500ms.")
+    var timeout: DurationArgument?
 
     @Option(help: "Request mix, e.g. verify=90,login=5,refresh=5 or 'GET:/=1'.")
     var mix: String?
@@ -90,6 +94,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("env"), help: "Extra environment fact KEY=VALUE for the result, repeatable.")
     var environment: [String] = []
 
+    @Flag(help: "No live progress line on standard error.")
+    var quiet = false
+
+    @Option(help: "Live progress every this long (default 2s on a terminal, 10s otherwise).")
+    var progressInterval: DurationArgument?
+
     @Flag(help: "Log at debug level.")
     var verbose = false
 
@@ -102,8 +112,10 @@ struct RunCommand: AsyncParsableCommand {
         if sources == 0 && self.users == nil {
             throw ValidationError("give --scenario NAME, --scenario-file FILE, or at least --users")
         }
-        let models = [self.rate != nil, self.arrivalRate != nil, self.closedLoop].filter { $0 }.count
-        if models > 1 { throw ValidationError("--rate, --arrival-rate and --closed-loop are mutually exclusive") }
+        let models = [self.rate != nil, self.ratePerUser != nil, self.closedLoop].filter { $0 }.count
+        if models > 1 { throw ValidationError("--rate, --rate-per-user and --closed-loop are mutually exclusive") }
+        if self.poolPath.isEmpty { throw ValidationError("--pool-path: give a path, or 'none' to turn pool polling off") }
+        do { _ = try Target(url: self.url) } catch { throw ValidationError(error.description) }
         if self.threads < 1 || self.threads > 64 { throw ValidationError("--threads must be 1...64") }
         if !(0...1000).contains(self.timerResolutionMs) {
             throw ValidationError("--timer-resolution-ms must be 0...1000, got \(self.timerResolutionMs)")
@@ -160,24 +172,24 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         } else {
-            s = Scenario.authService(name: "custom", users: self.users ?? 1, durationSeconds: self.duration ?? 30)
+            s = Scenario.authService(name: "custom", users: self.users ?? 1, durationSeconds: self.duration?.seconds ?? 30)
             s.thresholds = []
         }
         if let users = self.users {
             s.users = users
-            s.rampUpSeconds = self.rampUp ?? max(0.5, Double(users) / 500)
+            s.rampUpSeconds = self.rampUp?.seconds ?? max(0.5, Double(users) / 500)
         }
-        if let r = self.rate { s.load = .pacedUsers(ratePerUser: r) }
-        if let r = self.arrivalRate { s.load = .constantArrivalRate(ratePerSecond: r) }
-        if self.closedLoop { s.load = .closedLoop(thinkTimeSeconds: self.think) }
-        if let d = self.duration { s.durationSeconds = d }
+        if let r = self.rate { s.load = .constantArrivalRate(ratePerSecond: r) }
+        if let r = self.ratePerUser { s.load = .pacedUsers(ratePerUser: r) }
+        if self.closedLoop { s.load = .closedLoop(thinkTimeSeconds: self.think.seconds) }
+        if let d = self.duration { s.durationSeconds = d.seconds }
         if let n = self.requests {
             s.maxRequests = n
             if self.duration == nil && self.scenario == nil && self.scenarioFile == nil { s.durationSeconds = nil }
         }
-        if let r = self.rampUp { s.rampUpSeconds = r }
-        if let w = self.warmUp { s.warmUpSeconds = w }
-        if let t = self.timeout { s.requestTimeoutSeconds = t }
+        if let r = self.rampUp { s.rampUpSeconds = r.seconds }
+        if let w = self.warmUp { s.warmUpSeconds = w.seconds }
+        if let t = self.timeout { s.requestTimeoutSeconds = t.seconds }
         if let m = self.mix {
             let parsed = try Self.parseMix(m)
             s.mix = parsed.mix
@@ -216,18 +228,29 @@ struct RunCommand: AsyncParsableCommand {
             let parts = kv.split(separator: "=", maxSplits: 1)
             env.extra[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let config = LoadRunner.Configuration(
+        var config = LoadRunner.Configuration(
             target: target, eventLoopThreads: self.threads,
             poolMonitorPath: self.poolPath == "none" ? nil : self.poolPath, logger: logger,
             allowRemote: self.allowRemote, environment: env, timerResolutionMs: self.timerResolutionMs,
             calibrationSeconds: self.calibrationSeconds)
+        let stopper = RunStopper()
+        config.stopper = stopper
+        let progress = self.quiet ? nil : ProgressLine(interval: self.progressInterval?.seconds)
+        if let progress {
+            config.progressIntervalSeconds = progress.interval
+            config.onProgress = { progress.show($0) }
+        }
+        let signals = SignalStop(stopper: stopper)
+        defer { signals.cancel() }
         let result: LoadTestResult
         do {
             result = try await LoadRunner(config).run(scenario)
         } catch {
+            progress?.finish()
             printError(error.description)
-            throw ExitCode(ExitCodes.usage)
+            throw ExitCode(ExitCodes.code(for: error))
         }
+        progress?.finish()
         print(result.summaryTable(), terminator: "")
         if self.out != "none" {
             do {
@@ -235,7 +258,12 @@ struct RunCommand: AsyncParsableCommand {
                 print("result: \(url.path)")
             } catch {
                 printError("cannot write the result to \(self.out): \(error)")
+                throw ExitCode(ExitCodes.failure)
             }
+        }
+        if stopper.reason != nil {
+            printError("interrupted: stopped after \(result.summary.requests) requests; the summary covers what ran")
+            throw ExitCode(ExitCodes.interrupted)
         }
         if !result.passed { throw ExitCode(ExitCodes.thresholdsFailed) }
     }

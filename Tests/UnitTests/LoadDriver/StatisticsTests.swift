@@ -101,7 +101,14 @@ struct StatisticsTests {
 
     @Test func targetParsingAndLoopbackPolicy() throws {
         #expect(try Target(url: "http://127.0.0.1:8002") == Target(host: "127.0.0.1", port: 8002))
-        #expect(try Target(url: "http://localhost:80/x").isLoopback)
+        #expect(try Target(url: "http://localhost:80/").isLoopback)
+        #expect(try Target(url: "http://localhost") == Target(host: "localhost", port: 80))
+        // A path would be dropped silently: it is refused, and the message says where paths go.
+        for url in ["http://localhost:80/x", "http://127.0.0.1:8002/api/v1", "http://127.0.0.1:8002?q=1"] {
+            let error = #expect(throws: LoadDriverError.self) { try Target(url: url) }
+            #expect(error?.code == .invalidTarget)
+            #expect(error?.description.contains("mix") == true, "\(error.map(String.init(describing:)) ?? "")")
+        }
         #expect(try Target(url: "http://[::1]:9000").isLoopback)
         #expect(try Target(url: "http://127.5.6.7:1").isLoopback)
         #expect(try !Target(url: "http://10.0.0.1:8002").isLoopback)

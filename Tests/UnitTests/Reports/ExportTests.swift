@@ -162,3 +162,27 @@ import Testing
         #expect(ReportLoader.baseline(for: current, in: baselines)?.result.runId == baselines[1].result.runId)
     }
 }
+
+/// `loaddriver report --csv-dir`: the per-second series, one row per second.
+@Suite struct TimeSeriesCSVExport {
+    @Test func oneRowPerSecondWithThePoolColumns() throws {
+        var result = ReportFixtures.result(name: "Baseline", seed: 1)
+        result.timeSeries[0].pool = ["utilization": 0.25, "admission.waiting": 3]
+        result.timeSeries[0].targetRate = nil
+        result.timeSeries[1].pool = nil
+        let csv = TimeSeriesCSV.text(for: result)
+        let rows = csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.count == result.timeSeries.count + 1)
+        let header = rows[0].map(String.init)
+        #expect(Array(header.prefix(3)) == ["second", "warmUp", "requests"])
+        #expect(header.contains("pool.admission.waiting") && header.contains("pool.utilization"))
+        for row in rows { #expect(row.count == header.count) }
+        let first = rows[1].map(String.init)
+        #expect(first[0] == String(result.timeSeries[0].second))
+        #expect(first[2] == String(result.timeSeries[0].requests))
+        #expect(first[header.firstIndex(of: "targetRate")!] == "")
+        #expect(first[header.firstIndex(of: "pool.utilization")!] == "0.25")
+        #expect(first[header.firstIndex(of: "pool.admission.waiting")!] == "3")
+        #expect(rows[2][header.firstIndex(of: "pool.utilization")!] == "")
+    }
+}

@@ -39,7 +39,7 @@ struct DriverFaultTests {
         #expect(clock.now - start < .seconds(3), "took \(clock.now - start)")
     }
 
-    @Test func cliExitsWithCode2AndAClearMessageWhenTheTargetIsDown() async throws {
+    @Test func cliExitsWithCode1AndAClearMessageWhenTheTargetIsDown() async throws {
         // The CLI is built next to this test binary (same build directory and configuration).
         let executable = URL(fileURLWithPath: try BuiltExecutables.path("loaddriver"))
         let port = try FreePort.loopback()
@@ -47,7 +47,7 @@ struct DriverFaultTests {
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["run", "--url", "http://127.0.0.1:\(port)", "--users", "2", "--rate", "1", "--duration", "1",
+        process.arguments = ["run", "--url", "http://127.0.0.1:\(port)", "--users", "2", "--rate-per-user", "1", "--duration", "1",
                              "--out", output.path]
         let stderr = Pipe()
         let stdout = Pipe()
@@ -67,7 +67,7 @@ struct DriverFaultTests {
         let elapsed = clock.now - start
         let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 2, "exit code \(process.terminationStatus); stderr: \(errorText)")
+        #expect(process.terminationStatus == 1, "exit code \(process.terminationStatus); stderr: \(errorText)")
         let namesTarget = errorText.contains("127.0.0.1:\(port)")
         let saysWhy = errorText.contains("not accepting connections")
         #expect(namesTarget, "stderr: \(errorText)")
@@ -171,7 +171,7 @@ struct DriverFaultTests {
 
     /// The `loaddriver` CLI against the `auth-server` executable, which is SIGKILLed mid-run: the CLI exits by itself
     /// with exit code 99 (`ExitCodes.thresholdsFailed`: the run completed but `successRate > 99%` failed; without a
-    /// threshold it would exit 0 — exit code 2 is only for a run that could not start), prints the error
+    /// threshold it would exit 0 — exit code 2 is only for usage errors, 1 for a run that could not start), prints the error
     /// classification, and writes its JSON result with the classified errors.
     @Test func cliWhoseServerIsSIGKILLedMidRunExitsWithResultsAndClassifiedErrors() async throws {
         let loaddriver = try BuiltExecutables.path("loaddriver")
@@ -186,7 +186,7 @@ struct DriverFaultTests {
                 let stderr = directory.appendingPathComponent("loaddriver.stderr")
                 let cli = try ChildProcess.spawn(
                     loaddriver,
-                    ["run", "--url", "http://127.0.0.1:\(child.port)", "--users", "4", "--rate", "5", "--duration", "5",
+                    ["run", "--url", "http://127.0.0.1:\(child.port)", "--users", "4", "--rate-per-user", "5", "--duration", "5",
                      "--ramp-up", "0.2", "--warm-up", "0", "--timeout", "1", "--calibration-seconds", "0",
                      "--name", "cli-server-sigkilled", "--threshold", "successRate > 99%", "--out", output.path],
                     standardOutput: stdout.path, standardError: stderr.path)

@@ -1,0 +1,59 @@
+import Foundation
+
+/// A running load test, as the live progress line shows it (``LoadRunner/Configuration/onProgress``).
+public struct RunProgress: Sendable, Equatable {
+    /// Seconds since the load phase started (warm-up included).
+    public var elapsedSeconds: Double
+    /// Warm-up plus measured duration; `nil` for a run bounded by request count only.
+    public var plannedSeconds: Double?
+    public var inWarmUp: Bool
+    /// Requests completed so far, and of them failed (warm-up included).
+    public var requests: Int
+    public var errors: Int
+    /// Completed requests per second over the last window (the progress interval), and its p95 latency in ms.
+    public var windowRate: Double?
+    public var targetRate: Double?
+    public var windowP95Ms: Double?
+    /// The pool's `utilization` from the last poll of the pool-metrics endpoint.
+    public var poolUtilization: Double?
+
+    public init(
+        elapsedSeconds: Double, plannedSeconds: Double?, inWarmUp: Bool, requests: Int, errors: Int,
+        windowRate: Double?, targetRate: Double?, windowP95Ms: Double?, poolUtilization: Double?
+    ) {
+        self.elapsedSeconds = elapsedSeconds
+        self.plannedSeconds = plannedSeconds
+        self.inWarmUp = inWarmUp
+        self.requests = requests
+        self.errors = errors
+        self.windowRate = windowRate
+        self.targetRate = targetRate
+        self.windowP95Ms = windowP95Ms
+        self.poolUtilization = poolUtilization
+    }
+
+    /// One line: `12s/32s  4,998/5,000 req/s  p95 3.1 ms  errors 0 (0.00%)  pool 1.2%`.
+    public var line: String {
+        var parts: [String] = []
+        let elapsed = "\(Int(elapsedSeconds))s"
+        parts.append(plannedSeconds.map { "\(elapsed)/\(Int($0.rounded()))s" } ?? elapsed)
+        if inWarmUp { parts.append("(warm-up)") }
+        let rate = windowRate.map { Self.integer($0) } ?? "-"
+        parts.append(targetRate.map { "\(rate)/\(Self.integer($0)) req/s" } ?? "\(rate) req/s")
+        if let windowP95Ms { parts.append("p95 " + (windowP95Ms >= 100 ? "\(Int(windowP95Ms)) ms" : String(format: "%.1f ms", windowP95Ms))) }
+        let share = requests > 0 ? Double(errors) / Double(requests) * 100 : 0
+        parts.append("errors \(Self.integer(Double(errors))) (\(String(format: "%.2f", share))%)")
+        if let poolUtilization { parts.append(String(format: "pool %.1f%%", poolUtilization * 100)) }
+        return parts.joined(separator: "  ")
+    }
+
+    private static func integer(_ value: Double) -> String {
+        let digits = String(Int(value.rounded()))
+        var out = ""
+        for (index, character) in digits.reversed().enumerated() {
+            if index > 0 && index % 3 == 0 && character != "-" { out.append(",") }
+            out.append(character)
+        }
+        return String(out.reversed())
+    }
+}
