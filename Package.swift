@@ -100,6 +100,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The `loaddriver` CLI. Its folder differs from `Sources/LoadDriver` by more than case, so the package checks
+        // out on case-insensitive file systems.
         .executableTarget(
             name: "loaddriver",
             dependencies: [
@@ -107,6 +109,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            path: "Sources/LoadDriverCLI",
             swiftSettings: swiftSettings
         ),
         // `scripts/bench pool` client: GET round trips through RedisConnectionPool.command.

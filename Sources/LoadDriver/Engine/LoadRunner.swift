@@ -223,15 +223,16 @@ public struct LoadRunner: Sendable {
                 recent.add(part.window)
             }
             let covered = Double(window.count)
-            report(
-                RunProgress(
-                    elapsedSeconds: elapsed,
-                    plannedSeconds: scenario.durationSeconds.map { $0 + scenario.warmUpSeconds },
-                    inWarmUp: elapsed < scenario.warmUpSeconds, requests: requests, errors: errors,
-                    windowRate: covered > 0 ? Double(recent.requests) / covered : nil,
-                    targetRate: scenario.load.isOpen ? scenario.targetRate : nil,
-                    windowP95Ms: recent.histogram.map { Double($0.valueAtPercentile(95)) / 1000 },
-                    poolUtilization: monitor?.latest?["utilization"]))
+            var progress = RunProgress(
+                elapsedSeconds: elapsed,
+                plannedSeconds: scenario.durationSeconds.map { $0 + scenario.warmUpSeconds },
+                inWarmUp: elapsed < scenario.warmUpSeconds, requests: requests, errors: errors,
+                windowRate: covered > 0 ? Double(recent.requests) / covered : nil,
+                targetRate: scenario.load.isOpen ? scenario.targetRate : nil,
+                windowP95Ms: recent.histogram.map { Double($0.valueAtPercentile(95)) / 1000 },
+                poolFields: monitor?.latest)
+            progress.window = recent.histogram
+            report(progress)
         }
     }
 

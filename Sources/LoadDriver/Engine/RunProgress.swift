@@ -1,7 +1,8 @@
 import Foundation
+import Histogram
 
 /// A running load test, as the live progress line shows it (``LoadRunner/Configuration/onProgress``).
-public struct RunProgress: Sendable, Equatable {
+public struct RunProgress: Sendable {
     /// Seconds since the load phase started (warm-up included).
     public var elapsedSeconds: Double
     /// Warm-up plus measured duration; `nil` for a run bounded by request count only.
@@ -14,12 +15,16 @@ public struct RunProgress: Sendable, Equatable {
     public var windowRate: Double?
     public var targetRate: Double?
     public var windowP95Ms: Double?
-    /// The pool's `utilization` from the last poll of the pool-metrics endpoint.
-    public var poolUtilization: Double?
+    /// The fields of the last poll of the pool-metrics endpoint, flattened like ``PoolReport``.
+    public var poolFields: [String: Double]?
+    /// The pool's `utilization` from the last poll.
+    public var poolUtilization: Double? { self.poolFields?["utilization"] }
+    /// The corrected latencies of the window (µs).
+    package var window: Histogram<UInt64>?
 
     public init(
         elapsedSeconds: Double, plannedSeconds: Double?, inWarmUp: Bool, requests: Int, errors: Int,
-        windowRate: Double?, targetRate: Double?, windowP95Ms: Double?, poolUtilization: Double?
+        windowRate: Double?, targetRate: Double?, windowP95Ms: Double?, poolFields: [String: Double]?
     ) {
         self.elapsedSeconds = elapsedSeconds
         self.plannedSeconds = plannedSeconds
@@ -29,7 +34,21 @@ public struct RunProgress: Sendable, Equatable {
         self.windowRate = windowRate
         self.targetRate = targetRate
         self.windowP95Ms = windowP95Ms
-        self.poolUtilization = poolUtilization
+        self.poolFields = poolFields
+    }
+
+    /// A percentile (0...100) of the window's corrected latency in ms; `nil` when nothing completed in the window.
+    public func windowLatencyMs(percentile: Double) -> Double? {
+        guard let window, window.totalCount > 0 else { return nil }
+        if percentile <= 0 { return Double(window.min) / 1000 }
+        if percentile >= 100 { return Double(window.max) / 1000 }
+        return Double(window.valueAtPercentile(percentile)) / 1000
+    }
+
+    /// The window's mean corrected latency in ms.
+    public var windowMeanMs: Double? {
+        guard let window, window.totalCount > 0 else { return nil }
+        return window.mean / 1000
     }
 
     /// One line: `12s/32s  4,998/5,000 req/s  p95 3.1 ms  errors 0 (0.00%)  pool 1.2%`.

@@ -1,11 +1,21 @@
 import Foundation
+import Histogram
 
 /// A result's corrected-latency distribution in HdrHistogram's percentile-distribution text format (`.hgrm`, as
 /// written by `outputPercentileDistribution` with values in milliseconds), readable by HdrHistogram's plotter and
 /// tools such as HdrHistogramVisualizer.
 public enum HgrmExport {
     /// The `.hgrm` text of `result.latencyDistribution`; `nil` when the result has no distribution.
+    /// From the stored histogram (``LoadTestResult/histograms``) through HdrHistogram's own percentile output when
+    /// the result has one, else rebuilt from the stored distribution.
     public static func text(for result: LoadTestResult) -> String? {
+        if let encoded = result.histograms?["latency"], let histogram = try? HdrHistogramCodec.decode(encoded),
+            histogram.totalCount > 0
+        {
+            var out = ""
+            histogram.outputPercentileDistribution(to: &out, outputValueUnitScalingRatio: 1000)
+            return out
+        }
         let points = result.latencyDistribution
         guard !points.isEmpty else { return nil }
         var out = pad("Value", 12) + " " + pad("Percentile", 14) + " " + pad("TotalCount", 10) + " " + pad("1/(1-Percentile)", 14) + "\n\n"

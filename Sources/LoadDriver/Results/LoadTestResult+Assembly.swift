@@ -160,6 +160,29 @@ extension LoadTestResult {
             timeSeries: timeSeries, pool: pool, driver: driver, thresholds: [], passed: true, requestsSent: sent)
         result.thresholds = thresholds.map { $0.evaluate(in: result, histograms: histograms) }
         result.passed = result.thresholds.allSatisfy(\.ok)
+        result.histograms = LoadTestResult.encodedHistograms(histograms)
         return result
+    }
+
+    /// Threshold keys ("" overall latency, "serviceTime", "<endpoint>", "<endpoint>.serviceTime") to the stored
+    /// ``histograms`` keys, encoded.
+    static func encodedHistograms(_ histograms: [String: Histogram<UInt64>]) -> [String: String] {
+        var encoded: [String: String] = [:]
+        for (key, histogram) in histograms {
+            encoded[storedHistogramKey(thresholdKey: key)] = HdrHistogramCodec.encode(histogram)
+        }
+        return encoded
+    }
+
+    static func storedHistogramKey(thresholdKey key: String) -> String {
+        if key.isEmpty { return "latency" }
+        if key == "serviceTime" || key.hasSuffix(".serviceTime") { return key }
+        return key + ".latency"
+    }
+
+    static func thresholdKey(storedKey key: String) -> String {
+        if key == "latency" { return "" }
+        if key.hasSuffix(".latency") { return String(key.dropLast(".latency".count)) }
+        return key
     }
 }

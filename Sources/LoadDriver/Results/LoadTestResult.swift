@@ -39,6 +39,11 @@ public struct LoadTestResult: Codable, Sendable, Equatable {
     /// What happened to the system under test during the run, as marked by whoever drove it (e.g. a fault injected
     /// and cleared), on the time series' clock. `nil` when nothing was marked.
     public var events: [RunEvent]?
+    /// The full latency histograms of the measured window (µs), in HdrHistogram's V2 compressed encoding, base64
+    /// (``HdrHistogramCodec``): `latency` and `serviceTime` for the run, `<endpoint>.latency` and
+    /// `<endpoint>.serviceTime` per endpoint. Results of shards merge exactly through them (`loaddriver merge`).
+    /// `nil` in results recorded before they were kept.
+    public var histograms: [String: String]?
 
     public init(
         schemaVersion: Int = 1, scenario: Scenario, environment: RunEnvironment, runId: String, startedAt: String,

@@ -19,7 +19,7 @@ struct CLIBehaviourTests {
         var results: [LoadTestResult]
     }
 
-    /// Runs `loaddriver` with `arguments` (plus `--out DIR`), calling `during` with the child once it runs.
+    /// Runs `loaddriver` with `arguments` (plus `--out DIR` for `run`), calling `during` with the child once it runs.
     static func run(
         _ arguments: [String], within timeout: Duration = .seconds(30),
         during: (ChildProcess) async throws -> Void = { _ in }
@@ -30,7 +30,7 @@ struct CLIBehaviourTests {
         let stdout = directory.appendingPathComponent("stdout")
         let stderr = directory.appendingPathComponent("stderr")
         let child = try ChildProcess.spawn(
-            try BuiltExecutables.path("loaddriver"), arguments + (arguments.contains("--out") ? [] : ["--out", out.path]),
+            try BuiltExecutables.path("loaddriver"), arguments + (arguments.first != "run" || arguments.contains("--out") ? [] : ["--out", out.path]),
             standardOutput: stdout.path, standardError: stderr.path)
         do { try await during(child) } catch {
             child.signal(SIGKILL)
@@ -170,5 +170,47 @@ struct CLIBehaviourTests {
         #expect(rewrites >= 2, "progress rewrites: \(rewrites); transcript: \(text)")
         #expect(text.contains("/50 req/s"), "transcript: \(text)")
         #expect(text.contains("RESULT:"), "the summary follows: \(text)")
+    }
+
+    @Test func abortOnStopsAHopelessRunAndSaysSoInTheResult() async throws {
+        let server = try await TestHTTPServer(behavior: .init(delay: .milliseconds(1)))
+        defer { Task { try? await server.shutdown() } }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var arguments = Self.load(server.url, ["--rate", "50", "--duration", "30s", "--abort-on", "failureRate>50%", "--abort-grace", "1s"])
+        arguments[arguments.firstIndex(of: "GET:/work=1")!] = "GET:/fail=1"
+        let outcome = try await Self.run(arguments)
+        #expect(outcome.status == 99, "exit \(String(describing: outcome.status)); stderr: \(outcome.stderr)")
+        #expect(clock.now - start < .seconds(10), "took \(clock.now - start)")
+        #expect(outcome.stderr.contains("aborted: abort-on failureRate>50%"), "stderr: \(outcome.stderr)")
+        let result = try #require(outcome.results.first)
+        #expect(result.driver.stopReason == "aborted")
+        #expect(!result.passed)
+        let check = try #require(result.thresholds.first { $0.expression == "abort-on: failureRate>50%" })
+        #expect(!check.ok && check.actual == 1)
+    }
+
+    @Test func mergeCombinesTheResultsOfTwoShards() async throws {
+        let server = try await TestHTTPServer(behavior: .init(delay: .milliseconds(1)))
+        defer { Task { try? await server.shutdown() } }
+        let directory = try BuiltExecutables.temporaryDirectory("cli-merge")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [String] = []
+        for shard in ["shard1", "shard2"] {
+            let out = directory.appendingPathComponent(shard)
+            let outcome = try await Self.run(Self.load(server.url, ["--rate", "100", "--duration", "1s", "--name", "sharded", "--out", out.path]))
+            #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+            let file = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first { $0.hasSuffix(".json") })
+            files.append(out.appendingPathComponent(file).path)
+        }
+        let merged = directory.appendingPathComponent("merged.json")
+        let outcome = try await Self.run(["merge"] + files + ["-o", merged.path])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr); stdout: \(outcome.stdout)")
+        let shards = try files.map { try LoadTestResult.decode(from: Data(contentsOf: URL(fileURLWithPath: $0))) }
+        let result = try LoadTestResult.decode(from: Data(contentsOf: merged))
+        #expect(result.summary.requests == shards[0].summary.requests + shards[1].summary.requests)
+        #expect(result.scenario.users == 8)
+        #expect(result.histograms?["latency"] != nil)
+        #expect(outcome.stdout.contains("result: \(merged.path)"))
     }
 }

@@ -94,6 +94,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("env"), help: "Extra environment fact KEY=VALUE for the result, repeatable.")
     var environment: [String] = []
 
+    @Option(help: "Stop the run early when this holds, e.g. 'failureRate>50%' or 'p(95)>2s' (see --help); exit 99.")
+    var abortOn: String?
+
+    @Option(help: "Do not evaluate --abort-on during the first part of the load, e.g. 5s.")
+    var abortGrace = DurationArgument(seconds: 5)
+
     @Flag(help: "No live progress line on standard error.")
     var quiet = false
 
@@ -127,6 +133,9 @@ struct RunCommand: AsyncParsableCommand {
             do { _ = try Threshold(parsing: t) } catch { throw ValidationError(error.description) }
         }
         if let mix = self.mix { _ = try Self.parseMix(mix) }
+        if let abortOn = self.abortOn {
+            do { _ = try AbortRule(expression: abortOn) } catch { throw ValidationError("--abort-on: \(error.description)") }
+        }
     }
 
     static func parseMix(_ text: String) throws -> (mix: [WeightedRequest], usesAuth: Bool) {
@@ -236,13 +245,22 @@ struct RunCommand: AsyncParsableCommand {
         let stopper = RunStopper()
         config.stopper = stopper
         let progress = self.quiet ? nil : ProgressLine(interval: self.progressInterval?.seconds)
-        if let progress {
-            config.progressIntervalSeconds = progress.interval
-            config.onProgress = { progress.show($0) }
+        let abort = try self.abortOn.map { expression in
+            do { return AbortWatch(try AbortRule(expression: expression, graceSeconds: self.abortGrace.seconds)) } catch {
+                throw ValidationError("--abort-on: \(error)")
+            }
+        }
+        if progress != nil || abort != nil {
+            // --abort-on looks every second; the progress line still shows at its own interval.
+            config.progressIntervalSeconds = abort != nil ? min(1, progress?.interval ?? 1) : progress!.interval
+            config.onProgress = { live in
+                progress?.show(live)
+                if let abort, abort.check(live) { stopper.stop(reason: "aborted") }
+            }
         }
         let signals = SignalStop(stopper: stopper)
         defer { signals.cancel() }
-        let result: LoadTestResult
+        var result: LoadTestResult
         do {
             result = try await LoadRunner(config).run(scenario)
         } catch {
@@ -251,6 +269,11 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitCodes.code(for: error))
         }
         progress?.finish()
+        if let abort, let triggered = abort.triggered {
+            result.thresholds.append(triggered)
+            result.passed = false
+            printError("aborted: \(triggered.note ?? triggered.expression)")
+        }
         print(result.summaryTable(), terminator: "")
         if self.out != "none" {
             do {
@@ -261,7 +284,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(ExitCodes.failure)
             }
         }
-        if stopper.reason != nil {
+        if stopper.reason == "interrupted" {
             printError("interrupted: stopped after \(result.summary.requests) requests; the summary covers what ran")
             throw ExitCode(ExitCodes.interrupted)
         }

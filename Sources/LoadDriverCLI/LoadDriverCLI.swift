@@ -12,13 +12,13 @@ struct LoadDriverCLI: AsyncParsableCommand {
         discussion: """
             Exit codes:
               0    passed
-              99   a threshold failed (run) or a regression (compare)
+              99   a threshold failed or --abort-on stopped the run (run); a regression (compare)
               2    usage or configuration error: nothing was run
               1    the target or the driver failed: target unreachable, result not written
               105  interrupted by SIGINT or SIGTERM: summary and JSON (stopReason "interrupted") still written
             """,
         version: RunEnvironment.loadDriverVersion,
-        subcommands: [RunCommand.self, CompareCommand.self, ReportCommand.self, CapacityCommand.self]
+        subcommands: [RunCommand.self, CompareCommand.self, ReportCommand.self, CapacityCommand.self, MergeCommand.self]
     )
 
     /// Runs the CLI, mapping usage errors to exit code 2 (ArgumentParser's default is 64).
