@@ -55,17 +55,22 @@ public struct PerformanceRun: Sendable {
 /// Boots the auth server in-process on a real redis-server, drives it with the LoadDriver, checks thresholds,
 /// deterministic gates and the baseline, and writes the JSON result.
 public enum PerformanceHarness {
+    /// A debug build is about 5x slower: its figures are not valid, so a load scenario fails at once (before Redis,
+    /// the server or any load start) rather than after the load.
+    public static func requireOptimizedBuild(_ buildConfiguration: String) throws {
+        guard buildConfiguration != "debug" else {
+            throw PerformanceSetupError(
+                "load scenarios need an optimized build (a debug build is about 5x slower): run scripts/perf, or swift test -c release --filter Performance")
+        }
+    }
+
     public static func run(
         _ spec: PerformanceScenario,
         environment: PerformanceEnvironment,
         logger: Logger = Logger(label: "performance"),
         during: (@Sendable (LiveScenario) async throws -> Void)? = nil
     ) async throws -> PerformanceRun {
-        // A debug build is about 5x slower: its figures are not valid, so it fails at once rather than after the load.
-        guard PerformanceEnvironment.buildConfiguration != "debug" else {
-            throw PerformanceSetupError(
-                "load scenarios need an optimized build (a debug build is about 5x slower): run scripts/perf, or swift test -c release --filter Performance")
-        }
+        try Self.requireOptimizedBuild(PerformanceEnvironment.buildConfiguration)
         var scenario = spec.scenario
         if spec.scalesDuration, let seconds = scenario.durationSeconds {
             scenario.durationSeconds = (seconds * environment.durationScale * 10).rounded() / 10

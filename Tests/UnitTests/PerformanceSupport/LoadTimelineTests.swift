@@ -52,3 +52,17 @@ struct LoadTimelineTests {
         #expect(result.timeSeries.first?.warmUp == true)
     }
 }
+
+/// Load scenarios refuse a debug build before anything starts, saying how to run them.
+@Suite("Debug builds")
+struct DebugBuildTests {
+    @Test func aDebugBuildFailsAtOnceNamingTheWayToRunOptimized() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = #expect(throws: PerformanceSetupError.self) { try PerformanceHarness.requireOptimizedBuild("debug") }
+        #expect(clock.now - start < .seconds(1))
+        let message = "\(error.map { String(describing: $0) } ?? "")"
+        #expect(message.contains("scripts/perf") && message.contains("-c release"), "\(message)")
+        try PerformanceHarness.requireOptimizedBuild("release")
+    }
+}
