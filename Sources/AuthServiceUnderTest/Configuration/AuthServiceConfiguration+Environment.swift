@@ -11,7 +11,7 @@ extension AuthServiceConfiguration {
     /// `AUTH_PROFILE` (`production` | `loadtest`) picks the starting profile; the others override single fields (see
     /// each field's documentation for its variable).
     public static let environmentVariables: [String] = [
-        "AUTH_PROFILE", "AUTH_HOST", "AUTH_PORT", "AUTH_WORKERS", "AUTH_BACKLOG", "REDIS_URL", "AUTH_ENVIRONMENT",
+        "AUTH_PROFILE", "AUTH_HOST", "AUTH_PORT", "AUTH_WORKERS", "AUTH_DEDICATED_REDIS_LOOP", "AUTH_BACKLOG", "REDIS_URL", "AUTH_ENVIRONMENT",
         "AUTH_HASH_ITERATIONS", "AUTH_HASH_THREADS", "AUTH_TOKEN_TTL_SECONDS", "AUTH_RATE_LIMIT_MAX_FAILED",
         "AUTH_RATE_LIMIT_WINDOW_SECONDS", "AUTH_KEY_PREFIX", "AUTH_MAX_BODY_BYTES", "AUTH_RETRY_AFTER_SECONDS",
         "AUTH_STARTUP_CHECK", "AUTH_POOL_MAX_CONNECTIONS", "AUTH_POOL_MIN_IDLE", "AUTH_POOL_MAX_WAITERS",
@@ -36,7 +36,6 @@ extension AuthServiceConfiguration {
         if let value = reader.string("AUTH_HOST") { configuration.host = value }
         if let value = try reader.int("AUTH_PORT") { configuration.port = value }
         if let value = try reader.int("AUTH_WORKERS") { configuration.workers = value }
-        if let value = try reader.bool("AUTH_HANDLERS_ON_EVENT_LOOP") { configuration.handlersOnEventLoop = value }
         if let value = try reader.bool("AUTH_DEDICATED_REDIS_LOOP") { configuration.dedicatedRedisEventLoop = value }
         if let value = try reader.int("AUTH_BACKLOG") { configuration.backlog = value }
         if let value = reader.string("REDIS_URL") { configuration.redisURL = value }
@@ -63,7 +62,7 @@ struct EnvironmentReader {
     var values: [String: String]
 
     func string(_ name: String) -> String? {
-        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        guard let value = values[name]?.trimmedOfSpaces, !value.isEmpty else { return nil }
         return value
     }
 
@@ -96,5 +95,12 @@ struct EnvironmentReader {
         case "0", "false", "no", "off": return false
         default: throw ConfigurationError(field: name, message: "'\(text)' is not a boolean")
         }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs.
+    var trimmedOfSpaces: String {
+        String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

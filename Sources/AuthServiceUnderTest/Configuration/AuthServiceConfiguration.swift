@@ -11,19 +11,12 @@ public struct AuthServiceConfiguration: Sendable {
     /// Env `AUTH_PORT`.
     public var port: Int = 8002
     /// Event-loop threads serving HTTP ("workers"). Default `1`, as in the seed deployment. The pool's Redis I/O runs
-    /// on one more loop thread of its own unless ``dedicatedRedisEventLoop`` is `false`. Env `AUTH_WORKERS`.
+    /// on the same loops unless ``dedicatedRedisEventLoop``. Env `AUTH_WORKERS`.
     public var workers: Int = 1
-    /// Run each connection's request handlers on its own event loop (no executor hop per request) instead of on
-    /// Swift's global executor. Default `false`: on the 2-core reference machine, handlers on the loop cap the server
-    /// at `workers` cores, and with one worker Baseline (5,000 req/s) failed its p95 and pool thresholds in every
-    /// interleaved run while the default passed (see README). Env `AUTH_HANDLERS_ON_EVENT_LOOP`.
-    public var handlersOnEventLoop: Bool = false
-    /// Run the pool's Redis I/O on a dedicated event-loop thread instead of the workers' loops. Default `true`: a
-    /// Redis reply is then read as soon as it arrives, not after a busy HTTP loop's backlog, so a lease lasts one
-    /// Redis round trip. On the 2-core reference machine it cut Baseline's peak pool utilization from 10-46% to
-    /// 4-8% and raised Stress from ~5,500 to ~7,000 req/s (see README). `false` shares the workers' loops.
-    /// Env `AUTH_DEDICATED_REDIS_LOOP`.
-    public var dedicatedRedisEventLoop: Bool = true
+    /// Run the pool's Redis I/O on a dedicated event-loop thread instead of the workers' loops. Default `false`: a
+    /// request and its Redis round trip then stay on one thread, with no wake-up of another thread per request
+    /// (`scripts/bench server` measures both). Env `AUTH_DEDICATED_REDIS_LOOP`.
+    public var dedicatedRedisEventLoop: Bool = false
     /// Listen backlog. Default `4096` (the machine's `net.core.somaxconn`) so 2,000 simultaneous users can connect.
     /// Values below 4096 are accepted but logged as a warning at start. Env `AUTH_BACKLOG`.
     public var backlog: Int = 4096

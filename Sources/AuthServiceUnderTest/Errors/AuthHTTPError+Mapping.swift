@@ -1,5 +1,3 @@
-import HTTPTypes
-import Hummingbird
 import NIOCore
 import NIOHTTP1
 import RedisPool
@@ -8,14 +6,12 @@ extension AuthHTTPError {
     /// Classifies any error escaping a handler into the response the client gets.
     ///
     /// - ``AuthHTTPError``: as is.
-    /// - `RedisPoolError` (acquire timeout, too many waiters, Redis unavailable, pool shut down) and
-    ///   `RedisConnectionError`: 503 + `Retry-After`.
+    /// - `RedisPoolError` (acquire timeout, too many waiters, Redis unavailable, pool shut down),
+    ///   `RedisConnectionError` and ``AdmissionRejected``: 503 + `Retry-After`.
     /// - `RedisServerError`: 503 for transient server states (`LOADING`, `BUSY`, `TRYAGAIN`, `MASTERDOWN`, `NOAUTH`,
-    ///   `WRONGPASS`, `READONLY`, `CLUSTERDOWN`, `OOM`), otherwise 500.
-    /// - `NIOTooManyBytesError` (body over the limit): 413.
-    /// - Hummingbird's `HTTPError` 404 (no route): 404 JSON.
+    ///   `WRONGPASS`, `READONLY`, `CLUSTERDOWN`, `OOM`, `NOREPLICAS`, `MISCONF`), otherwise 500.
     /// - Anything else: 500 without internals.
-    package static func classify(_ error: any Error, retryAfter: Int, maxBodyBytes: Int) -> AuthHTTPError {
+    package static func classify(_ error: any Error, retryAfter: Int) -> AuthHTTPError {
         switch error {
         case let error as AuthHTTPError:
             return error
@@ -23,21 +19,6 @@ extension AuthHTTPError {
             return .unavailable(retryAfter: retryAfter)
         case let error as RedisServerError:
             return Self.isTransient(serverErrorPrefix: error.prefix) ? .unavailable(retryAfter: retryAfter) : .internalError
-        case is NIOTooManyBytesError:
-            return .payloadTooLarge(limit: maxBodyBytes)
-        case is HTTPParserError:
-            // The request body broke while being read (lying Content-Length, bad chunking, unknown transfer coding):
-            // the client's fault, not ours.
-            return .invalidRequest("Malformed HTTP request body.")
-        case let error as HTTPError:
-            switch error.status {
-            case .notFound: return .notFound
-            case .contentTooLarge: return .payloadTooLarge(limit: maxBodyBytes)
-            case .unsupportedMediaType: return .unsupportedMediaType
-            case .methodNotAllowed: return .methodNotAllowed(allow: "")
-            case .badRequest: return .invalidRequest("Bad request.")
-            default: return .internalError
-            }
         default:
             return .internalError
         }

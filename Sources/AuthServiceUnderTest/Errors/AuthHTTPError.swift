@@ -1,9 +1,9 @@
-import HTTPTypes
+import NIOHTTP1
 
 /// An error answered to the client as `{"error": "<code>", "message": "..."}` with ``status``.
 /// Messages never contain tokens, passwords or internals.
 public struct AuthHTTPError: Error, Sendable, Hashable {
-    public var status: HTTPResponse.Status
+    public var status: HTTPResponseStatus
     /// Stable machine-readable code, e.g. `invalid_credentials`.
     public var code: String
     /// Human-readable explanation.
@@ -14,7 +14,7 @@ public struct AuthHTTPError: Error, Sendable, Hashable {
     public var allow: String?
 
     public init(
-        _ status: HTTPResponse.Status,
+        _ status: HTTPResponseStatus,
         code: String,
         message: String,
         retryAfterSeconds: Int? = nil,
@@ -71,7 +71,7 @@ extension AuthHTTPError {
     }
     static let usernameTaken = AuthHTTPError(.conflict, code: "username_taken", message: "That username is taken.")
     static func payloadTooLarge(limit: Int) -> AuthHTTPError {
-        AuthHTTPError(.contentTooLarge, code: "payload_too_large", message: "The request body exceeds \(limit) bytes.")
+        AuthHTTPError(.payloadTooLarge, code: "payload_too_large", message: "The request body exceeds \(limit) bytes.")
     }
     static let unsupportedMediaType = AuthHTTPError(
         .unsupportedMediaType,

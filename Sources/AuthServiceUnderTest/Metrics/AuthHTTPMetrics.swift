@@ -20,7 +20,7 @@ package final class AuthHTTPMetrics: Sendable {
     package let registry: PrometheusCollectorRegistry
     /// swift-metrics factory over ``registry`` for components that accept one.
     package let factory: PrometheusMetricsFactory
-    private let routes: [String: RouteMetrics]
+    private let routes: [AuthRoute: RouteMetrics]
     private let fallback: RouteMetrics
 
     private static let knownStatuses = [200, 201, 204, 400, 401, 404, 405, 409, 413, 415, 429, 500, 503]
@@ -56,8 +56,8 @@ package final class AuthHTTPMetrics: Sendable {
         let counters: [Int: Counter]
     }
 
-    /// - Parameter routePaths: the router's endpoint paths (`"/auth/verify"`, ...).
-    package init(routePaths: [String], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// Metrics for every ``AuthRoute`` (labelled by its path) and `unmatched`, in `registry`.
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         self.factory = PrometheusMetricsFactory(registry: registry)
         func make(_ route: String) -> RouteMetrics {
@@ -75,15 +75,15 @@ package final class AuthHTTPMetrics: Sendable {
             )
             return RouteMetrics(route: route, duration: duration, counters: counters)
         }
-        var routes: [String: RouteMetrics] = [:]
-        for path in routePaths { routes[path] = make(path) }
+        var routes: [AuthRoute: RouteMetrics] = [:]
+        for route in AuthRoute.allCases { routes[route] = make(route.path) }
         self.routes = routes
         self.fallback = make("unmatched")
     }
 
-    /// Records one answered request. `endpointPath` is Hummingbird's matched route (`nil`/unknown → `unmatched`).
-    package func record(endpointPath: String?, status: Int, duration: Duration) {
-        let route = endpointPath.flatMap { self.routes[$0] } ?? self.fallback
+    /// Records one answered request; `route` `nil` (no route matched, or the request did not parse) is `unmatched`.
+    package func record(route: AuthRoute?, status: Int, nanoseconds: Int64) {
+        let route = route.flatMap { self.routes[$0] } ?? self.fallback
         if let counter = route.counters[status] {
             counter.increment()
         } else {
@@ -92,7 +92,7 @@ package final class AuthHTTPMetrics: Sendable {
                 labels: [("route", route.route), ("status", String(status))]
             ).increment()
         }
-        route.duration.record(duration)
+        route.duration.record(.nanoseconds(nanoseconds))
     }
 
     /// Mirrors every numeric top-level field of `PoolMetrics` as gauge `auth_redis_pool_<snake_case field>`

@@ -1,4 +1,3 @@
-import Hummingbird
 import Logging
 import NIOCore
 import RedisPool
@@ -10,8 +9,8 @@ extension AuthHandlers {
     // Failure: `MGET`, PBKDF2 anyway (unknown users too), then pipeline `INCR fail` + `EXPIRE fail window`.
     // Locked (failures >= maxFailedAttempts): `MGET` + `PTTL fail` → 429 with Retry-After, no hashing.
 
-    package func login(_ request: Request) async throws -> Response {
-        let credentials = try await self.readCredentials(request)
+    package func login(_ request: AuthRequest) async throws -> AuthResponse {
+        let credentials = try self.readCredentials(request)
         // Names or passwords that could never have been registered fail like a wrong password, without Redis I/O.
         guard CredentialsValidator.isValidUsername(credentials.username),
             CredentialsValidator.isValidPassword(credentials.password)

@@ -1,4 +1,3 @@
-import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
@@ -53,37 +52,39 @@ package struct AuthHandlers: Sendable {
 
     // MARK: GET /auth/verify — the hot path: exactly one Redis round trip (GET).
 
-    package func verify(_ request: Request) async throws -> Response {
-        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers[.authorization]) else {
-            throw AuthHTTPError.invalidToken
+    package func verify(_ request: AuthRequest, on eventLoop: any EventLoop) -> EventLoopFuture<AuthResponse> {
+        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers.first(name: "authorization")) else {
+            return eventLoop.makeFailedFuture(AuthHTTPError.invalidToken)
         }
-        switch try await self.redis.command(["GET", self.keys.token(token)], idempotent: true) {
-        case .bulkString(let username):
-            return JSONResponses.user(username)
-        case .null:
-            throw AuthHTTPError.invalidToken
-        case .error(let message):
-            throw RedisServerError(message: message)
-        default:
-            throw AuthHTTPError.internalError
+        return self.redis.command(["GET", self.keys.token(token)], idempotent: true, on: eventLoop).flatMapThrowing { reply in
+            switch reply {
+            case .bulkString(let username):
+                return JSONResponses.user(username)
+            case .null:
+                throw AuthHTTPError.invalidToken
+            case .error(let message):
+                throw RedisServerError(message: message)
+            default:
+                throw AuthHTTPError.internalError
+            }
         }
     }
 
     // MARK: POST /auth/logout — one round trip (DEL).
 
-    package func logout(_ request: Request) async throws -> Response {
-        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers[.authorization]) else {
+    package func logout(_ request: AuthRequest) async throws -> AuthResponse {
+        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers.first(name: "authorization")) else {
             throw AuthHTTPError.invalidToken
         }
         let deleted = try await self.redis.command(["DEL", self.keys.token(token)]).throwingError().int ?? 0
         guard deleted > 0 else { throw AuthHTTPError.invalidToken }
-        return Response(status: .noContent)
+        return AuthResponse(status: .noContent)
     }
 
     // MARK: POST /auth/refresh — GET, then MULTI / SET new / DEL old / EXEC in one pipeline.
 
-    package func refresh(_ request: Request) async throws -> Response {
-        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers[.authorization]) else {
+    package func refresh(_ request: AuthRequest) async throws -> AuthResponse {
+        guard let token = AuthToken.bearerToken(fromAuthorization: request.headers.first(name: "authorization")) else {
             throw AuthHTTPError.invalidToken
         }
         let oldKey = self.keys.token(token)
@@ -129,8 +130,8 @@ package struct AuthHandlers: Sendable {
 
     // MARK: POST /auth/register — one round trip (SET NX).
 
-    package func register(_ request: Request) async throws -> Response {
-        let credentials = try await self.readCredentials(request)
+    package func register(_ request: AuthRequest) async throws -> AuthResponse {
+        let credentials = try self.readCredentials(request)
         guard CredentialsValidator.isValidUsername(credentials.username) else { throw AuthHTTPError.invalidUsername }
         guard CredentialsValidator.isValidPassword(credentials.password) else { throw AuthHTTPError.invalidPassword }
         let hasher = self.hasher
@@ -140,15 +141,7 @@ package struct AuthHandlers: Sendable {
         switch try reply.throwingError() {
         case .status, .bulkString:
             self.logger.debug("registered user", metadata: ["user": "\(credentials.username)"])
-            var buffer = ByteBuffer()
-            buffer.writeStaticString("{\"user\":")
-            JSONResponses.appendJSONString(Array(credentials.username.utf8), to: &buffer)
-            buffer.writeStaticString("}")
-            return Response(
-                status: .created,
-                headers: JSONResponses.jsonHeaders,
-                body: ResponseBody(byteBuffer: buffer)
-            )
+            return JSONResponses.user(Array(credentials.username.utf8), status: .created)
         case .null:
             throw AuthHTTPError.usernameTaken
         default:
@@ -164,21 +157,13 @@ package struct AuthHandlers: Sendable {
     }
 
     /// Enforces `Content-Type: application/json` (415), the body limit (413) and the JSON shape (400).
-    func readCredentials(_ request: Request) async throws -> Credentials {
-        guard let contentType = request.headers[.contentType], Self.isJSONMediaType(contentType) else {
+    func readCredentials(_ request: AuthRequest) throws -> Credentials {
+        guard let contentType = request.headers.first(name: "content-type"), Self.isJSONMediaType(contentType) else {
             throw AuthHTTPError.unsupportedMediaType
         }
-        if let declared = request.headers[.contentLength], let length = Int(declared), length > self.maxBodyBytes {
-            throw AuthHTTPError.payloadTooLarge(limit: self.maxBodyBytes)
-        }
-        let buffer: ByteBuffer
+        guard !request.bodyTooLarge else { throw AuthHTTPError.payloadTooLarge(limit: self.maxBodyBytes) }
         do {
-            buffer = try await request.body.collect(upTo: self.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw AuthHTTPError.payloadTooLarge(limit: self.maxBodyBytes)
-        }
-        do {
-            return try JSONDecoder().decode(Credentials.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(Credentials.self, from: Data((request.body ?? ByteBuffer()).readableBytesView))
         } catch DecodingError.dataCorrupted {
             throw AuthHTTPError.invalidJSON
         } catch is DecodingError {
@@ -189,6 +174,6 @@ package struct AuthHandlers: Sendable {
     /// `application/json`, optionally with parameters (`; charset=utf-8`), case-insensitive.
     static func isJSONMediaType(_ value: String) -> Bool {
         let mediaType = value.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        return mediaType.trimmedOfSpaces.lowercased() == "application/json"
     }
 }

@@ -1,4 +1,3 @@
-import Hummingbird
 import NIOCore
 import RedisPool
 
@@ -18,16 +17,12 @@ package struct HealthHandlers: Sendable {
     let retryAfterSeconds: Int
 
     /// 200 while the process serves; no Redis I/O.
-    package func live() -> Response {
-        Response(
-            status: .ok,
-            headers: JSONResponses.jsonHeaders,
-            body: ResponseBody(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))
-        )
+    package func live() -> AuthResponse {
+        AuthResponse(status: .ok, headers: JSONResponses.jsonHeaders, body: ByteBuffer(staticString: "{\"status\":\"ok\"}"))
     }
 
     /// 200 when `PING` through the client answers, 503 (+ Retry-After) otherwise.
-    package func readiness() async throws -> Response {
+    package func readiness() async throws -> AuthResponse {
         let reply = try await self.redis.command(["PING"]).throwingError()
         guard reply == .status("PONG") || reply.string == "PONG" else {
             throw AuthHTTPError.unavailable(retryAfter: self.retryAfterSeconds)
@@ -36,33 +31,25 @@ package struct HealthHandlers: Sendable {
         buffer.writeStaticString("{\"status\":\"ok\",\"redis\":\"ok\",\"environment\":")
         JSONResponses.appendJSONString(Array(self.environment.utf8), to: &buffer)
         buffer.writeStaticString("}")
-        return Response(
-            status: .ok,
-            headers: JSONResponses.jsonHeaders,
-            body: ResponseBody(byteBuffer: buffer)
-        )
+        return AuthResponse(status: .ok, headers: JSONResponses.jsonHeaders, body: buffer)
     }
 
     /// The pool's `PoolMetrics` snapshot (its field names at top level) and, under `admission`, the
     /// ``AdmissionMetrics``: together they say whether an overload queued before the pool or inside it.
-    package func poolMetrics() throws -> Response {
+    package func poolMetrics() throws -> AuthResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(PoolHealth(pool: self.pool.metrics(), admission: self.admission.metrics()))
-        return Response(
-            status: .ok,
-            headers: JSONResponses.jsonHeaders,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
-        )
+        return AuthResponse(status: .ok, headers: JSONResponses.jsonHeaders, body: ByteBuffer(bytes: data))
     }
 
     /// Prometheus text format 0.0.4.
-    package func prometheus() -> Response {
+    package func prometheus() -> AuthResponse {
         self.metrics.updatePoolGauges(self.pool.metrics())
-        return Response(
+        return AuthResponse(
             status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
+            headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+            body: ByteBuffer(bytes: self.metrics.exposition())
         )
     }
 }

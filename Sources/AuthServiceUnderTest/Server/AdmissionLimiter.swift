@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import Synchronization
 
 /// Admission before the pool: at most ``maximumConcurrent`` requests run their handlers at once; the others wait in
@@ -14,7 +15,9 @@ package final class AdmissionLimiter: Sendable {
 
     private struct Waiter {
         var id: UInt64
-        var continuation: CheckedContinuation<Void, any Error>
+        var enqueuedAt: ContinuousClock.Instant
+        /// Called once, outside the lock: `.success` when admitted, `.failure` when removed from the queue.
+        var resume: @Sendable (Result<Void, any Error>) -> Void
     }
 
     private struct State {
@@ -31,19 +34,42 @@ package final class AdmissionLimiter: Sendable {
         self.maximumQueued = max(0, maximumQueued)
     }
 
+    /// Runs `body` on `eventLoop` once admitted and frees the slot when its future completes. The future fails with
+    /// ``AdmissionRejected`` when the queue is full. No task is involved: the HTTP handlers call this.
+    package func withAdmission<T: Sendable>(
+        on eventLoop: any EventLoop,
+        _ body: @escaping @Sendable () -> EventLoopFuture<T>
+    ) -> EventLoopFuture<T> {
+        let admitted = self.state.withLock { self.tryAdmit(&$0) }
+        if admitted { return self.running(body) }
+        let promise = eventLoop.makePromise(of: T.self)
+        self.enqueue { result in
+            switch result {
+            case .success:
+                if eventLoop.inEventLoop {
+                    self.running(body).cascade(to: promise)
+                } else {
+                    eventLoop.execute { self.running(body).cascade(to: promise) }
+                }
+            case .failure(let error):
+                promise.fail(error)
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func running<T>(_ body: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        let future = body()
+        future.whenComplete { _ in self.leave() }
+        return future
+    }
+
     /// Runs `body` once admitted. Throws ``AdmissionRejected`` when the queue is full, `CancellationError` when the
     /// task is cancelled while it waits.
     package func withAdmission<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         try await self.admit()
         defer { self.leave() }
         return try await body()
-    }
-
-    private enum Decision {
-        case admitted
-        case queued
-        case rejected(Int)
-        case cancelled
     }
 
     /// Takes a slot now when one is free and nobody waits (under the lock).
@@ -55,59 +81,83 @@ package final class AdmissionLimiter: Sendable {
         return true
     }
 
-    private func admit() async throws {
-        // Fast path: no continuation when a slot is free.
-        let id: UInt64? = self.state.withLock { state in
-            if self.tryAdmit(&state) { return nil }
+    /// Admits or queues `resume` (decided under one lock, so a slot freed meanwhile is not missed) and returns the
+    /// waiter's id, or `nil` when `resume` was already called.
+    @discardableResult
+    private func enqueue(
+        cancelled: () -> Bool = { false },
+        _ resume: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) -> UInt64? {
+        enum Decision { case admitted, queued(UInt64), rejected(Int), cancelled }
+        let decision = self.state.withLock { state -> Decision in
+            if cancelled() { return .cancelled }
+            if self.tryAdmit(&state) { return .admitted }
+            guard state.queue.count < self.maximumQueued else {
+                state.metrics.rejected += 1
+                return .rejected(state.queue.count)
+            }
             state.nextID += 1
-            return state.nextID
+            state.queue.append(Waiter(id: state.nextID, enqueuedAt: .now, resume: resume))
+            state.metrics.peakQueued = max(state.metrics.peakQueued, state.queue.count)
+            return .queued(state.nextID)
         }
-        guard let id else { return }
-        let start = ContinuousClock.now
+        switch decision {
+        case .admitted: resume(.success(()))
+        case .queued(let id): return id
+        case .rejected(let queued): resume(.failure(AdmissionRejected(queued: queued)))
+        case .cancelled: resume(.failure(CancellationError()))
+        }
+        return nil
+    }
+
+    private func admit() async throws {
+        if self.state.withLock({ self.tryAdmit(&$0) }) { return }
+        // The waiter's id once queued, and whether the task was cancelled: whichever of the two comes second removes
+        // the waiter.
+        let slot = Mutex<(id: UInt64?, cancelled: Bool)>((nil, false))
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                // Decided again under the same lock that enqueues: a slot freed since the fast path is not missed.
-                let decision = self.state.withLock { state -> Decision in
-                    if Task.isCancelled { return .cancelled }
-                    if self.tryAdmit(&state) { return .admitted }
-                    guard state.queue.count < self.maximumQueued else {
-                        state.metrics.rejected += 1
-                        return .rejected(state.queue.count)
-                    }
-                    state.queue.append(Waiter(id: id, continuation: continuation))
-                    state.metrics.peakQueued = max(state.metrics.peakQueued, state.queue.count)
-                    return .queued
+                guard let queued = self.enqueue(cancelled: { Task.isCancelled }, { continuation.resume(with: $0) }) else {
+                    return
                 }
-                switch decision {
-                case .admitted: continuation.resume()
-                case .queued: break
-                case .rejected(let queued): continuation.resume(throwing: AdmissionRejected(queued: queued))
-                case .cancelled: continuation.resume(throwing: CancellationError())
+                let cancelled = slot.withLock { slot in
+                    slot.id = queued
+                    return slot.cancelled
                 }
+                if cancelled { self.cancelWaiter(queued) }
             }
         } onCancel: {
-            let waiter = self.state.withLock { state -> Waiter? in
-                guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.queue.remove(at: index)
+            let queued = slot.withLock { slot in
+                slot.cancelled = true
+                return slot.id
             }
-            waiter?.continuation.resume(throwing: CancellationError())
+            if let queued { self.cancelWaiter(queued) }
         }
-        let waited = ContinuousClock.now - start
-        self.state.withLock { $0.metrics.recordWait(waited) }
+    }
+
+    /// Removes a queued waiter (if it is still queued) and fails it with `CancellationError`.
+    private func cancelWaiter(_ id: UInt64) {
+        let waiter = self.state.withLock { state -> Waiter? in
+            guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.queue.remove(at: index)
+        }
+        waiter?.resume(.failure(CancellationError()))
     }
 
     /// A running request finished: the slot passes to the longest-waiting request, if any.
     private func leave() {
+        let now = ContinuousClock.now
         let next = self.state.withLock { state -> Waiter? in
             if let waiter = state.queue.popFirst() {
                 state.metrics.admitted += 1
                 state.metrics.queued += 1
+                state.metrics.recordWait(now - waiter.enqueuedAt)
                 return waiter  // `running` stays: the slot passes on
             }
             state.running -= 1
             return nil
         }
-        next?.continuation.resume()
+        next?.resume(.success(()))
     }
 
     /// The limiter's counters and levels now.

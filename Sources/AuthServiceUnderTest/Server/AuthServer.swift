@@ -1,4 +1,3 @@
-import Hummingbird
 import Logging
 import Metrics
 import NIOCore
@@ -7,7 +6,8 @@ import Prometheus
 import RedisPool
 import ServiceLifecycle
 
-/// One running auth service: Hummingbird HTTP server + Redis connection pool + PBKDF2 thread pool.
+/// One running auth service: the HTTP server on SwiftNIO's channel pipeline + Redis connection pool + PBKDF2 thread
+/// pool.
 ///
 /// In-process:
 /// ```swift
@@ -87,15 +87,11 @@ public final class AuthServer: Service, Sendable {
             logger: logger
         )
         let client: any AuthRedisClient = makeClient(pool)
-        let metrics = AuthHTTPMetrics(
-            routePaths: AuthRoutes.paths,
-            registry: configuration.prometheusRegistry ?? PrometheusCollectorRegistry()
-        )
+        let metrics = AuthHTTPMetrics(registry: configuration.prometheusRegistry ?? PrometheusCollectorRegistry())
         let admission = AdmissionLimiter(
             maximumConcurrent: configuration.maxConcurrentRequests, maximumQueued: configuration.maxQueuedRequests)
-        let router = AuthRoutes.makeRouter(
+        let router = AuthRouter(
             auth: AuthHandlers(configuration: configuration, redis: client, hashPool: hashPool, logger: logger),
-            admission: admission,
             health: HealthHandlers(
                 redis: client,
                 pool: pool,
@@ -104,38 +100,31 @@ public final class AuthServer: Service, Sendable {
                 environment: configuration.environment,
                 retryAfterSeconds: configuration.unavailableRetryAfterSeconds
             ),
-            metrics: metrics,
-            configuration: configuration,
+            admission: admission,
+            retryAfterSeconds: configuration.unavailableRetryAfterSeconds,
             logger: logger
         )
 
         let listening = ListeningSignal()
-        var application = Application(
+        let checkEventLoop = eventLoopGroup.next()
+        let application = AuthHTTPServer(
+            configuration: configuration,
             router: router,
-            server: configuration.handlersOnEventLoop
-                ? .eventLoopAffineHTTP1(eventLoopGroup) : .http1(configuration: ParserErrorResponseHandler.http1Configuration),
-            configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port),
-                serverName: configuration.serverName,
-                backlog: configuration.backlog,
-                reuseAddress: true
-            ),
-            onServerRunning: { channel in await listening.succeed(port: channel.localAddress?.port ?? 0) },
-            eventLoopGroupProvider: .shared(eventLoopGroup),
-            logger: logger
-        )
-        if configuration.startupRedisCheck {
-            let eventLoop = eventLoopGroup.next()
-            application.beforeServerStarts {
+            metrics: metrics,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            beforeStart: {
+                guard configuration.startupRedisCheck else { return }
                 try await AuthServer.startupCheck(
                     client: client,
                     endpoint: endpoint,
                     configuration: configuration,
-                    eventLoop: eventLoop,
+                    eventLoop: checkEventLoop,
                     logger: logger
                 )
-            }
-        }
+            },
+            onListening: { port in await listening.succeed(port: port) }
+        )
 
         // Started in order, shut down in reverse: the HTTP server drains first, then the pool closes.
         let serviceGroup = ServiceGroup(services: [pool, application], logger: logger)

@@ -10,7 +10,6 @@ extension AuthServiceConfiguration {
             "poolMaximumConnections": String(pool.maximumConnections),
             "serverWorkers": String(workers),
             "serverDedicatedRedisEventLoop": String(dedicatedRedisEventLoop),
-            "serverHandlersOnEventLoop": String(handlersOnEventLoop),
         ]
     }
 }

@@ -184,6 +184,42 @@ public final class RedisConnectionPool: Service, Sendable {
         withLease { $0.send(arguments) }
     }
 
+    /// ``command(_:idempotent:)`` without a task: for callers on an event loop (the HTTP handlers). The future fails
+    /// with `RedisServerError` for an error reply and completes on the event loop of the connection that answered;
+    /// the retries of an `idempotent` command are scheduled on that loop. A queued command leaves the queue by acquire
+    /// timeout.
+    public func command(_ arguments: [String], idempotent: Bool) -> EventLoopFuture<RedisReply> {
+        self.command(
+            arguments,
+            retries: idempotent ? configuration.connectionLossRetries : 0,
+            pause: configuration.connectionLossRetryDelay
+        )
+    }
+
+    private func command(_ arguments: [String], retries: Int, pause: Duration) -> EventLoopFuture<RedisReply> {
+        withLease { $0.send(arguments) }.flatMapError { error in
+            guard retries > 0, let lost = error as? RedisConnectionError, lost.code == .connectionClosed else {
+                return self.eventLoopGroup.any().makeFailedFuture(error)
+            }
+            self.connectionLossRetries.wrappingIncrement(ordering: .relaxed)
+            let loop = self.eventLoopGroup.any()
+            return loop.flatScheduleTask(in: TimeAmount(pause)) {
+                self.command(arguments, retries: retries - 1, pause: pause * 2)
+            }.futureResult
+        }.flatMapThrowing { reply in
+            if case .error(let message) = reply {
+                self.commandErrors.wrappingIncrement(ordering: .relaxed)
+                throw RedisServerError(message: message)
+            }
+            return reply
+        }
+    }
+
+    /// ``pipeline(_:)`` without a task, for callers on an event loop.
+    public func pipeline(_ commands: [[String]]) -> EventLoopFuture<[RedisReply]> {
+        withLease { $0.sendPipeline(commands) }
+    }
+
     /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
     @discardableResult
     public func command(_ arguments: String...) async throws -> RedisReply {

@@ -1,42 +1,37 @@
-import HTTPTypes
-import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// Hand-written JSON responses: the bodies are tiny and fixed-shaped, so no encoder is constructed per request.
 package enum JSONResponses {
     package static let jsonContentType = "application/json; charset=utf-8"
     /// Built once; responses copy it (copy-on-write) instead of constructing header storage per request.
-    package static let jsonHeaders: HTTPFields = [.contentType: jsonContentType]
+    package static let jsonHeaders: HTTPHeaders = ["Content-Type": jsonContentType]
 
-    package static func response(_ status: HTTPResponse.Status, json: String) -> Response {
-        Response(
-            status: status,
-            headers: jsonHeaders,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: json))
-        )
+    package static func response(_ status: HTTPResponseStatus, json: String) -> AuthResponse {
+        AuthResponse(status: status, headers: jsonHeaders, body: ByteBuffer(string: json))
     }
 
     /// `{"user":"<username>"}` straight from the bytes stored in Redis.
-    package static func user(_ usernameBytes: [UInt8]) -> Response {
+    package static func user(_ usernameBytes: [UInt8], status: HTTPResponseStatus = .ok) -> AuthResponse {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(usernameBytes.count + 12)
         buffer.writeStaticString("{\"user\":")
         appendJSONString(usernameBytes, to: &buffer)
         buffer.writeStaticString("}")
-        return Response(status: .ok, headers: jsonHeaders, body: ResponseBody(byteBuffer: buffer))
+        return AuthResponse(status: status, headers: jsonHeaders, body: buffer)
     }
 
     /// `{"token":"...","expiresIn":<seconds>}`; the token is base64url and needs no escaping.
-    package static func token(_ token: String, expiresIn: Int) -> Response {
+    package static func token(_ token: String, expiresIn: Int) -> AuthResponse {
         response(.ok, json: "{\"token\":\"\(token)\",\"expiresIn\":\(expiresIn)}")
     }
 
-    package static func error(_ error: AuthHTTPError) -> Response {
-        let buffer = errorBody(error)
+    /// The error body with `Retry-After` and `Allow` when the error carries them.
+    package static func error(_ error: AuthHTTPError) -> AuthResponse {
         var headers = jsonHeaders
-        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
-        if let allow = error.allow, !allow.isEmpty { headers[.allow] = allow }
-        return Response(status: error.status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        if let retryAfter = error.retryAfterSeconds { headers.add(name: "Retry-After", value: String(retryAfter)) }
+        if let allow = error.allow, !allow.isEmpty { headers.add(name: "Allow", value: allow) }
+        return AuthResponse(status: error.status, headers: headers, body: errorBody(error))
     }
 
     /// `{"error":"<code>","message":"..."}`.
