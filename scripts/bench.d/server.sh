@@ -124,9 +124,11 @@ start_server() {
   [[ -n "$token" ]] || die "$name: login returned no token"
   [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/auth/verify")" == 200 ]] \
     || die "$name: the seeded token does not verify"
-  printf -v "port_$name" '%s' "$port"; printf -v "pid_$name" '%s' "$pid"; printf -v "token_$name" '%s' "$token"
+  local var="${name//-/_}"
+  printf -v "port_$var" '%s' "$port"; printf -v "pid_$var" '%s' "$pid"; printf -v "token_$var" '%s' "$token"
 }
 
+result_file() { mkdir -p "$workdir/results"; printf '%s/results/%s' "$workdir" "${1//\//_}"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks_per_second="$(getconf CLK_TCK)"
 
@@ -149,8 +151,8 @@ measure() {
   rps="$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ {print $2}')"
   [[ -n "$requests" && "$requests" -gt 0 ]] || die "$label: could not parse wrk output"
   awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) -v n="$requests" -v hz="$ticks_per_second" -v rps="$rps" \
-    'BEGIN { printf "%.0f %.1f %.1f\n", rps, c * 1e6 / hz / n, r * 1e6 / hz / n }' >>"$workdir/$label"
-  printf '  %-22s %8.0f req/s  %6.1f µs CPU per request\n' "$label" "$rps" "$(tail -1 "$workdir/$label" | cut -d' ' -f2)" >&2
+    'BEGIN { printf "%.0f %.1f %.1f\n", rps, c * 1e6 / hz / n, r * 1e6 / hz / n }' >>"$(result_file "$label")"
+  printf '  %-22s %8.0f req/s  %6.1f µs CPU per request\n' "$label" "$rps" "$(tail -1 "$(result_file "$label")" | cut -d' ' -f2)" >&2
 }
 
 servers=(auth-server)
@@ -167,15 +169,15 @@ for run in $(seq 1 "$runs"); do
   measure nginx "$nginx_pid" "http://127.0.0.1:$nginx_port/"
   for name in "${servers[@]}"; do
     v="${name//-/_}"
-    port_var="port_$name"; pid_var="pid_$name"; token_var="token_$name"
+    port_var="port_$v"; pid_var="pid_$v"; token_var="token_$v"
     measure "$name/verify" "${!pid_var}" "http://127.0.0.1:${!port_var}/auth/verify" "Authorization: Bearer ${!token_var}"
     measure "$name/live" "${!pid_var}" "http://127.0.0.1:${!port_var}/health/live"
   done
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-column_median() { cut -d' ' -f"$2" "$workdir/$1" | median; }
-spread() { cut -d' ' -f2 "$workdir/$1" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f-%.1f", v[1], v[NR] }'; }
+column_median() { cut -d' ' -f"$2" "$(result_file "$1")" | median; }
+spread() { cut -d' ' -f2 "$(result_file "$1")" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f-%.1f", v[1], v[NR] }'; }
 
 printf 'server CPU per request, median of %s runs (wrk -t1 -c%s -d%s; one machine, same run):\n' "$runs" "$connections" "$duration"
 printf '  %-22s %8s  %8s  %s\n' "" "req/s" "µs/req" "(range)"
