@@ -176,6 +176,7 @@ package final class AdmissionLimiter: Sendable {
 /// A request turned away because the admission queue was full (answered 503 with `Retry-After`).
 package struct AdmissionRejected: Error, Sendable, CustomStringConvertible {
     package var queued: Int
+    package init(queued: Int) { self.queued = queued }
     package var description: String { "admission queue full (\(queued) requests waiting)" }
 }
 

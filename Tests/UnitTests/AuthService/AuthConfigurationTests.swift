@@ -1,5 +1,4 @@
 import AuthServiceUnderTest
-import HTTPTypes
 import NIOCore
 import RedisPool
 import Testing
@@ -11,7 +10,7 @@ struct AuthConfigurationTests {
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8002)
         #expect(configuration.workers == 1)
-        #expect(!configuration.handlersOnEventLoop && configuration.dedicatedRedisEventLoop)
+        #expect(!configuration.dedicatedRedisEventLoop)
         #expect(configuration.backlog == 4096)
         #expect(configuration.redisURL == "redis://127.0.0.1:6379")
         #expect(configuration.pool.maximumConnections == 160)
@@ -39,10 +38,9 @@ struct AuthConfigurationTests {
             "AUTH_HASH_ITERATIONS": "1234", "AUTH_HASH_THREADS": "4", "AUTH_TOKEN_TTL_SECONDS": "0.5",
             "AUTH_RATE_LIMIT_MAX_FAILED": "3", "AUTH_RATE_LIMIT_WINDOW_SECONDS": "60", "AUTH_KEY_PREFIX": "t1:",
             "AUTH_POOL_MAX_CONNECTIONS": "32", "AUTH_POOL_ACQUIRE_TIMEOUT_MS": "250", "AUTH_STARTUP_CHECK": "false",
-            "AUTH_HANDLERS_ON_EVENT_LOOP": "true", "AUTH_DEDICATED_REDIS_LOOP": "false", "UNRELATED": "x",
+            "AUTH_DEDICATED_REDIS_LOOP": "true", "UNRELATED": "x",
         ])
-        #expect(configuration.handlersOnEventLoop)
-        #expect(!configuration.dedicatedRedisEventLoop)
+        #expect(configuration.dedicatedRedisEventLoop)
         #expect(configuration.host == "0.0.0.0")
         #expect(configuration.port == 0)
         #expect(configuration.workers == 3)
@@ -84,7 +82,7 @@ struct AuthConfigurationTests {
 
     @Test func errorClassification() {
         func classify(_ error: any Error) -> AuthHTTPError {
-            AuthHTTPError.classify(error, retryAfter: 2, maxBodyBytes: 16384)
+            AuthHTTPError.classify(error, retryAfter: 2)
         }
         for code in [RedisPoolError.Code.acquireTimeout, .tooManyWaiters, .redisUnavailable, .poolShutdown] {
             let mapped = classify(RedisPoolError(code: code, message: "x"))
@@ -94,7 +92,7 @@ struct AuthConfigurationTests {
         #expect(classify(RedisConnectionError(.connectFailed, "refused")).status == .serviceUnavailable)
         #expect(classify(RedisServerError(message: "LOADING dataset")).status == .serviceUnavailable)
         #expect(classify(RedisServerError(message: "WRONGTYPE nope")).status == .internalServerError)
-        #expect(classify(NIOTooManyBytesError(maxBytes: 16384)).status == .contentTooLarge)
+        #expect(classify(AdmissionRejected(queued: 8)).status == .serviceUnavailable)
         struct Surprise: Error {}
         let internalError = classify(Surprise())
         #expect(internalError.status == .internalServerError)

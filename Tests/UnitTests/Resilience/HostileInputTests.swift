@@ -344,9 +344,9 @@ struct HostileInputTests {
         }
     }
 
-    /// The parser-error answer is the same with `handlersOnEventLoop` (the other HTTP/1.1 channel setup).
-    @Test func parserRejectionsGetJSONAlsoWithHandlersOnEventLoop() async throws {
-        try await AuthServerHarness.withServer(configure: { $0.handlersOnEventLoop = true }) { server, _ in
+    /// The parser-error answer is the same with two workers and the pool on its own loop.
+    @Test func parserRejectionsGetJSONAlsoWithOtherThreadLayouts() async throws {
+        try await AuthServerHarness.withServer(configure: { $0.workers = 2; $0.dedicatedRedisEventLoop = true }) { server, _ in
             let port = server.port
             let conflicting = try await RawHTTPClient.exchange(
                 port: port, "POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
@@ -354,7 +354,7 @@ struct HostileInputTests {
             let flood = "GET /health/live HTTP/1.1\r\nHost: x\r\n" + (0..<1_100).map { "X-\($0): 1\r\n" }.joined() + "\r\n"
             let tooMany = try await RawHTTPClient.exchange(port: port, flood)
             Resilience.expectRefused(tooMany, [431], code: "header_fields_too_large", mayCloseSilently: false, "1,100 headers")
-            try await Resilience.expectServesNormally(port: port, "parser rejections with handlers on the event loop")
+            try await Resilience.expectServesNormally(port: port, "parser rejections with two workers")
         }
     }
 
