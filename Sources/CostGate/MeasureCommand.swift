@@ -260,10 +260,12 @@ struct Probe {
     private static func measure(_ threads: ThreadCPUReader, _ body: () throws(ProbeError) -> Void) throws(ProbeError)
         -> (cpu: Double?, latency: Double)
     {
+        threads.waitUntilIdle()
         let start = threads.nanoseconds()
         let wallStart = monotonicNanoseconds()
         try body()
         let wall = Double(monotonicNanoseconds() - wallStart) / 1000
+        threads.waitUntilIdle()
         let end = threads.nanoseconds()
         return (end >= start ? Double(end - start) / 1000 : nil, wall)
     }

@@ -43,6 +43,8 @@ struct ServerCounters {
 /// a reading costs a few µs of the probe's time and none of the server's.
 final class ThreadCPUReader {
     private var descriptors: [Int32] = []
+    /// `/proc/PID/task/TID/stat` of the same threads, for their run state.
+    private var states: [Int32] = []
 
     init(pid: pid_t) throws(ProbeError) {
         let taskDirectory = "/proc/\(pid)/task"
@@ -52,10 +54,34 @@ final class ThreadCPUReader {
         for task in tasks {
             let fd = open("\(taskDirectory)/\(task)/schedstat", O_RDONLY)
             if fd >= 0 { descriptors.append(fd) }
+            let stat = open("\(taskDirectory)/\(task)/stat", O_RDONLY)
+            if stat >= 0 { states.append(stat) }
         }
     }
 
-    deinit { for fd in descriptors { close(fd) } }
+    deinit { for fd in descriptors + states { close(fd) } }
+
+    /// Waits (at most `limit` µs) until none of the threads is running. A thread's schedstat runtime is brought up
+    /// to date when it stops running: read while the server still finishes a request (after its answer was sent),
+    /// that request's CPU would be counted in the next reading instead.
+    func waitUntilIdle(limit: Int = 2_000) {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var waited = 0
+        while waited < limit {
+            var running = false
+            for fd in states {
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
+                guard n > 0, let close = buffer[0..<n].lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { continue }
+                if buffer[close + 2] == UInt8(ascii: "R") {
+                    running = true
+                    break
+                }
+            }
+            if !running { return }
+            usleep(20)
+            waited += 20
+        }
+    }
 
     /// CPU ns of the threads that existed when the reader was made.
     func nanoseconds() -> UInt64 {

@@ -171,9 +171,15 @@ package struct AuthHandlers: Sendable {
         }
     }
 
-    /// `application/json`, optionally with parameters (`; charset=utf-8`), case-insensitive.
+    /// `application/json`, optionally with parameters (`; charset=utf-8`) and spaces around it, case-insensitive.
     static func isJSONMediaType(_ value: String) -> Bool {
-        let mediaType = value.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmedOfSpaces.lowercased() == "application/json"
+        let expected = "application/json".utf8
+        var bytes = value.utf8[...]
+        if let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) { bytes = bytes[..<semicolon] }
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while let first = bytes.first, isSpace(first) { bytes = bytes.dropFirst() }
+        while let last = bytes.last, isSpace(last) { bytes = bytes.dropLast() }
+        return bytes.count == expected.count
+            && zip(bytes, expected).allSatisfy { byte, wanted in (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) == wanted }
     }
 }
