@@ -18,7 +18,7 @@ import Darwin
 struct AuthServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth-server",
-        abstract: "Auth service (register/login/verify/refresh/logout) on Hummingbird 2 and a Redis connection pool."
+        abstract: "Auth service (register/login/verify/refresh/logout) on SwiftNIO and a Redis connection pool."
     )
 
     @Option(help: "Profile to start from: production (default) or loadtest (1,000 hash iterations). Env AUTH_PROFILE.")
