@@ -1,31 +1,43 @@
+import DequeModule
 import NIOCore
 import NIOHTTP1
 
-/// The service's HTTP/1.1 handler, one per connection, after NIO's server codec and `HTTPServerPipelineHandler`
-/// (which hands it one request at a time and closes an idle connection on quiescing or half-closure).
+/// The service's HTTP/1.1 handler, one per connection, right after NIO's request decoder.
 ///
 /// A request is collected (its body up to `maxBodyBytes`; a longer body is read and dropped, and the handler answers
 /// 413), routed by ``AuthRouter`` and answered on the connection's event loop: no task per request unless the
-/// handler itself needs one. A request that NIO's parser rejects gets the JSON error body — `431
-/// header_fields_too_large` for header overflow, else `400 malformed_request` — and the connection closes.
-final class AuthHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// handler itself needs one. Each response is encoded by this handler into one buffer (status line, headers with
+/// `Content-Length`, `Date`, `Server`, `Connection`, body) and written with one flush.
+///
+/// Pipelined requests are answered one at a time, in order. A request that NIO's parser rejects gets the JSON error
+/// body — `431 header_fields_too_large` for header overflow, else `400 malformed_request` — after the answers to the
+/// requests before it, and the connection closes. On half-closure and on quiescing (graceful shutdown) the connection
+/// closes once the request being answered is answered.
+final class AuthHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
-    private enum State {
-        case idle
-        case receiving(HTTPRequestHead, ByteBuffer?, tooLarge: Bool)
-        case responding(AuthRequest, AuthRoute?)
-        case closed
-    }
+    /// Complete requests held before the connection stops reading (backpressure against a pipelining flood).
+    static let maximumQueuedRequests = 16
 
     private let router: AuthRouter
     private let metrics: AuthHTTPMetrics
     private let maxBodyBytes: Int
     private let serverName: String?
-    private var state = State.idle
-    /// The client half-closed while a response was pending: close once it is written.
-    private var inputClosed = false
+
+    /// The request being received: head, body so far, and whether the body went over the limit.
+    private var receiving: (head: HTTPRequestHead, body: ByteBuffer?, tooLarge: Bool)?
+    /// Complete requests not yet answered, in order; the first is being answered when `answering`.
+    private var queue = Deque<AuthRequest>()
+    private var answering = false
+    /// A parser error to answer once the requests before it are answered.
+    private var parserError: HTTPParserError?
+    /// No more requests will be answered after the current one (half-closure, quiescing, `Connection: close`).
+    private var closing = false
+    private var closed = false
+    /// A `read` held back while the queue is full.
+    private var readPending = false
     private var date = HTTPDate()
 
     init(router: AuthRouter, metrics: AuthHTTPMetrics, maxBodyBytes: Int, serverName: String?) {
@@ -35,114 +47,186 @@ final class AuthHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.serverName = serverName
     }
 
+    // MARK: Inbound
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.closed, self.parserError == nil else { return }
         switch self.unwrapInboundIn(data) {
         case .head(let head):
-            guard case .idle = self.state else { return }
-            self.state = .receiving(head, nil, tooLarge: false)
+            self.receiving = (head, nil, false)
         case .body(var chunk):
-            guard case .receiving(let head, var body, let tooLarge) = self.state else { return }
-            if tooLarge { return }
-            self.state = .idle  // drops the reference `body` shares with `state`, so appending does not copy
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > self.maxBodyBytes {
-                self.state = .receiving(head, nil, tooLarge: true)
-                return
+            guard var request = self.receiving, !request.tooLarge else { return }
+            self.receiving = nil  // drops the second reference to the body, so appending does not copy it
+            if (request.body?.readableBytes ?? 0) + chunk.readableBytes > self.maxBodyBytes {
+                request.body = nil
+                request.tooLarge = true
+            } else if request.body == nil {
+                request.body = chunk
+            } else {
+                request.body!.writeBuffer(&chunk)
             }
-            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
-            self.state = .receiving(head, body, tooLarge: false)
+            self.receiving = request
         case .end:
-            guard case .receiving(let head, let body, let tooLarge) = self.state else { return }
-            self.dispatch(AuthRequest(head: head, body: body, bodyTooLarge: tooLarge), context: context)
+            guard let request = self.receiving else { return }
+            self.receiving = nil
+            self.queue.append(AuthRequest(head: request.head, body: request.body, bodyTooLarge: request.tooLarge))
+            self.answerNext(context: context)
         }
     }
 
-    private func dispatch(_ request: AuthRequest, context: ChannelHandlerContext) {
-        let route = AuthRoute(path: request.path)
-        self.state = .responding(request, route)
-        let start = NIODeadline.now()
-        switch self.router.respond(to: request, route: route, on: context.eventLoop) {
-        case .now(let response):
-            self.write(response, start: start, context: context)
-        case .later(let future):
-            future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
-                switch result {
-                case .success(let response):
-                    self.write(response, start: start, context: context)
-                case .failure(let error):
-                    self.write(self.router.response(for: error, request), start: start, context: context)
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let error = error as? HTTPParserError else {
+            self.close(context: context)
+            return
+        }
+        guard self.parserError == nil, !self.closed else { return }
+        self.parserError = error
+        self.receiving = nil
+        if !self.answering { self.answerNext(context: context) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case ChannelEvent.inputClosed:
+            // An incomplete request is reported by the decoder as a parser error; answer what is complete, then close.
+            self.closing = true
+            if !self.answering { self.answerNext(context: context) }
+        case is ChannelShouldQuiesceEvent:
+            self.closing = true
+            if !self.answering, self.receiving == nil { self.answerNext(context: context) }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.queue.count >= Self.maximumQueuedRequests {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: Answering
+
+    /// Answers queued requests in order until one must wait for I/O; then the queued parser error; closes when
+    /// nothing more will be answered.
+    private func answerNext(context: ChannelHandlerContext) {
+        while !self.answering, !self.closed {
+            guard let request = self.queue.popFirst() else {
+                if let error = self.parserError {
+                    self.writeParserError(error, context: context)
+                } else if self.closing, self.receiving == nil {
+                    self.close(context: context)
+                }
+                return
+            }
+            self.answering = true
+            if self.readPending, self.queue.count < Self.maximumQueuedRequests {
+                self.readPending = false
+                context.read()
+            }
+            let route = AuthRoute(path: request.path)
+            let start = NIODeadline.now()
+            switch self.router.respond(to: request, route: route, on: context.eventLoop) {
+            case .now(let response):
+                self.write(response, for: request, route: route, start: start, context: context)
+            case .later(let future):
+                future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let response):
+                        self.write(response, for: request, route: route, start: start, context: context)
+                    case .failure(let error):
+                        self.write(self.router.response(for: error, request), for: request, route: route, start: start, context: context)
+                    }
+                    self.answerNext(context: context)
                 }
             }
         }
     }
 
-    private func write(_ response: AuthResponse, start: NIODeadline, context: ChannelHandlerContext) {
-        guard case .responding(let request, let route) = self.state else { return }
-        self.state = .idle
+    private func write(
+        _ response: AuthResponse, for request: AuthRequest, route: AuthRoute?, start: NIODeadline,
+        context: ChannelHandlerContext
+    ) {
+        self.answering = false
+        guard !self.closed else { return }
         self.metrics.record(route: route, status: Int(response.status.code), nanoseconds: (NIODeadline.now() - start).nanoseconds)
-        let keepAlive = request.head.isKeepAlive && !self.inputClosed
-        var headers = response.headers
-        headers.add(name: "Content-Length", value: String(response.body.readableBytes))
-        headers.add(name: "Date", value: self.date.now())
-        if let serverName = self.serverName { headers.add(name: "Server", value: serverName) }
-        if !keepAlive {
-            headers.add(name: "Connection", value: "close")
-        } else if request.head.version.minor == 0 {
-            headers.add(name: "Connection", value: "keep-alive")
-        }
-        let head = HTTPResponseHead(version: request.head.version, status: response.status, headers: headers)
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        if response.body.readableBytes > 0 {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-        }
+        // A later request's parser error, half-closure or quiescing end the connection after this answer.
+        let keepAlive = request.head.isKeepAlive && !self.closing && self.parserError == nil
+        var buffer = context.channel.allocator.buffer(capacity: 192 + response.body.readableBytes)
+        Self.writeHead(
+            status: response.status, version: request.head.version, headers: response.headers,
+            contentLength: response.body.readableBytes, date: self.date.now(), serverName: self.serverName,
+            connection: keepAlive ? (request.head.version.minor == 0 ? "keep-alive" : nil) : "close", into: &buffer)
+        if request.head.method != .HEAD { buffer.writeImmutableBuffer(response.body) }
         if keepAlive {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         } else {
-            self.closeAfter(.end(nil), context: context)
+            self.closeAfter(buffer, context: context)
         }
     }
 
-    /// Writes `part`, flushes and closes the connection once it is written.
-    private func closeAfter(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
-        self.state = .closed
+    private func writeParserError(_ error: HTTPParserError, context: ChannelHandlerContext) {
+        let answer: AuthHTTPError = error == .headerOverflow ? .headerFieldsTooLarge : .malformedRequest
+        let body = JSONResponses.errorBody(answer)
+        self.metrics.record(route: nil, status: Int(answer.status.code), nanoseconds: 0)
+        var buffer = context.channel.allocator.buffer(capacity: 192 + body.readableBytes)
+        Self.writeHead(
+            status: answer.status, version: .http1_1, headers: JSONResponses.jsonHeaders,
+            contentLength: body.readableBytes, date: self.date.now(), serverName: self.serverName,
+            connection: "close", into: &buffer)
+        buffer.writeImmutableBuffer(body)
+        self.closeAfter(buffer, context: context)
+    }
+
+    /// `HTTP/1.x <status>`, the handler's headers, then `Content-Length`, `Date`, `Server`, `Connection`.
+    static func writeHead(
+        status: HTTPResponseStatus, version: HTTPVersion, headers: HTTPHeaders, contentLength: Int, date: String,
+        serverName: String?, connection: String?, into buffer: inout ByteBuffer
+    ) {
+        buffer.writeStaticString(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        for (name, value) in headers {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("Content-Length: ")
+        buffer.writeString(String(contentLength))
+        buffer.writeStaticString("\r\nDate: ")
+        buffer.writeString(date)
+        buffer.writeStaticString("\r\n")
+        if let serverName {
+            buffer.writeStaticString("Server: ")
+            buffer.writeString(serverName)
+            buffer.writeStaticString("\r\n")
+        }
+        if let connection {
+            buffer.writeStaticString("Connection: ")
+            buffer.writeString(connection)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Writes `buffer`, flushes and closes the connection once it is written; nothing more is answered.
+    private func closeAfter(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        self.closed = true
+        self.queue.removeAll()
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(self.wrapOutboundOut(part), promise: written)
+        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError else {
-            context.close(promise: nil)
-            return
-        }
-        switch self.state {
-        case .idle, .receiving:
-            // No response is pending (the pipeline handler delivers a later request's error after the response).
-            let answer: AuthHTTPError = parserError == .headerOverflow ? .headerFieldsTooLarge : .malformedRequest
-            let body = JSONResponses.errorBody(answer)
-            var headers = JSONResponses.jsonHeaders
-            headers.add(name: "Content-Length", value: String(body.readableBytes))
-            headers.add(name: "Date", value: self.date.now())
-            headers.add(name: "Connection", value: "close")
-            self.metrics.record(route: nil, status: Int(answer.status.code), nanoseconds: 0)
-            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))), promise: nil)
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            self.closeAfter(.end(nil), context: context)
-        case .responding:
-            self.inputClosed = true
-        case .closed:
-            break
-        }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
-            switch self.state {
-            case .idle: context.close(promise: nil)
-            case .responding: self.inputClosed = true
-            case .receiving, .closed: break  // an incomplete request: the decoder reports it as a parser error
-            }
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
+    private func close(context: ChannelHandlerContext) {
+        guard !self.closed else { return }
+        self.closed = true
+        self.queue.removeAll()
+        context.close(promise: nil)
     }
 }

@@ -6,8 +6,8 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The HTTP/1.1 server: SwiftNIO's channel pipeline (NIO's HTTP codec, `HTTPServerPipelineHandler`, then one
-/// ``AuthHTTPHandler`` per connection), as a ServiceLifecycle `Service`.
+/// The HTTP/1.1 server: SwiftNIO's channel pipeline (NIO's HTTP/1.1 request decoder, then one ``AuthHTTPHandler`` per
+/// connection, which encodes the responses), as a ServiceLifecycle `Service`.
 ///
 /// `run()` runs `beforeStart` (the Redis start-up check), binds, reports the bound port through `onListening`, and
 /// serves until graceful shutdown or cancellation; then it stops accepting, lets each connection finish the request
@@ -71,13 +71,8 @@ final class AuthHTTPServer: Service, Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
-                        withErrorHandling: false,  // AuthHTTPHandler answers parser errors with the JSON body
-                        withOutboundHeaderValidation: false,  // the handlers write only fixed, valid header names
-                        withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: Self.decoderLimits
-                    )
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: Self.decoderLimits)))
                     try channel.pipeline.syncOperations.addHandler(
                         AuthHTTPHandler(router: router, metrics: metrics, maxBodyBytes: maxBodyBytes, serverName: serverName))
                 }
