@@ -215,11 +215,6 @@ public final class RedisConnectionPool: Service, Sendable {
         }
     }
 
-    /// ``pipeline(_:)`` without a task, for callers on an event loop.
-    public func pipeline(_ commands: [[String]]) -> EventLoopFuture<[RedisReply]> {
-        withLease { $0.sendPipeline(commands) }
-    }
-
     /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
     @discardableResult
     public func command(_ arguments: String...) async throws -> RedisReply {
