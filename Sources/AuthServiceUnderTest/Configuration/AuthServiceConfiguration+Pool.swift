@@ -16,5 +16,11 @@ extension AuthServiceConfiguration {
         if let value = try reader.milliseconds("AUTH_POOL_ACQUIRE_TIMEOUT_MS") { self.pool.acquireTimeout = value }
         if let value = try reader.milliseconds("AUTH_POOL_CONNECT_TIMEOUT_MS") { self.pool.connectTimeout = value }
         if let value = try reader.milliseconds("AUTH_POOL_COMMAND_TIMEOUT_MS") { self.pool.commandTimeout = value }
+        if let value = try reader.int("AUTH_POOL_AUTO_PIPELINE_LIMIT") {
+            guard value >= 1 else {
+                throw ConfigurationError(field: "AUTH_POOL_AUTO_PIPELINE_LIMIT", message: "must be at least 1")
+            }
+            self.pool.autoPipelineLimit = value
+        }
     }
 }

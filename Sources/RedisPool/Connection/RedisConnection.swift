@@ -110,14 +110,33 @@ public final class RedisConnection: Sendable {
         return promise.futureResult
     }
 
+    /// Writes one command without flushing it: it leaves with the next ``flush()``. Commands written this way between
+    /// two flushes go out in one write (how the pool pipelines the commands of one event-loop tick).
+    package func enqueue(_ arguments: [String]) -> EventLoopFuture<RedisReply> {
+        var buffer = channel.allocator.buffer(capacity: 64)
+        RESPCommandEncoder.encode(arguments, into: &buffer)
+        let promise = eventLoop.makePromise(of: RedisReply.self)
+        write(RedisRequest(bytes: buffer, completion: .single(promise)), failing: promise, flush: false)
+        return promise.futureResult
+    }
+
+    /// Sends every command written with ``enqueue(_:)`` since the last flush.
+    package func flush() {
+        channel.flush()
+    }
+
     /// Writes a request; if it never reaches the handler (the channel closed meanwhile), fails its reply promise.
-    private func write<T>(_ request: RedisRequest, failing reply: EventLoopPromise<T>) {
+    private func write<T>(_ request: RedisRequest, failing reply: EventLoopPromise<T>, flush: Bool = true) {
         let written = eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in
             // A no-op when the handler already completed the reply (NIO ignores a second completion).
             reply.fail(RedisConnectionError(.connectionClosed, "connection closed: \(error)"))
         }
-        channel.writeAndFlush(request, promise: written)
+        if flush {
+            channel.writeAndFlush(request, promise: written)
+        } else {
+            channel.write(request, promise: written)
+        }
     }
 
     /// Sends one binary-safe command. Error replies are returned as `.error`, not thrown.

@@ -38,6 +38,9 @@ public struct PoolMetrics: Codable, Sendable, Equatable {
     public var peakWaiters: Int
     /// Leases granted.
     public var leases: Int
+    /// Commands and pipelines carried by returned leases. Equal to `leases` when every lease carries one; higher when
+    /// the commands of one event-loop tick share a lease (``RedisConnectionPool/Configuration/autoPipelineLimit``).
+    public var roundTrips: Int
     /// Leases that failed with `acquireTimeout`.
     public var acquireTimeouts: Int
     /// Leases refused because the waiter queue was full.
@@ -65,7 +68,7 @@ public struct PoolMetrics: Codable, Sendable, Equatable {
 
     public init(
         maximumConnections: Int = 0, totalConnections: Int = 0, inUse: Int = 0, idle: Int = 0, waiters: Int = 0,
-        utilization: Double = 0, peakInUse: Int = 0, peakWaiters: Int = 0, leases: Int = 0, acquireTimeouts: Int = 0,
+        utilization: Double = 0, peakInUse: Int = 0, peakWaiters: Int = 0, leases: Int = 0, roundTrips: Int = 0, acquireTimeouts: Int = 0,
         waitersRejected: Int = 0, unavailableRejections: Int = 0, connectionsCreated: Int = 0, connectionsClosed: Int = 0,
         connectionFailures: Int = 0, commandErrors: Int = 0, commandTimeouts: Int = 0, connectionLossRetries: Int = 0,
         circuitOpen: Bool = false,
@@ -80,6 +83,7 @@ public struct PoolMetrics: Codable, Sendable, Equatable {
         self.peakInUse = peakInUse
         self.peakWaiters = peakWaiters
         self.leases = leases
+        self.roundTrips = roundTrips
         self.acquireTimeouts = acquireTimeouts
         self.waitersRejected = waitersRejected
         self.unavailableRejections = unavailableRejections

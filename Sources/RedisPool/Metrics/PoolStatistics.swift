@@ -4,6 +4,7 @@ import Histogram
 /// lock, with no extra synchronisation). Latencies are recorded in microseconds.
 package struct PoolStatistics: Sendable {
     package var leases = 0
+    package var roundTrips = 0
     package var acquireTimeouts = 0
     package var waitersRejected = 0
     package var unavailableRejections = 0

@@ -281,15 +281,18 @@ package struct PoolStateMachine<Connection, Waiter> {
 
     // MARK: Release
 
-    /// A lease came back. `connectionClosed`: the connection is known to be closed (e.g. after a command timeout).
-    /// Without `reusesConnections` the connection is closed; its close opens a new one for waiters.
+    /// A lease came back after carrying `roundTrips` commands or pipelines (several when the runner batched one
+    /// event-loop tick's commands on it). `connectionClosed`: the connection is known to be closed (e.g. after a
+    /// command timeout). Without `reusesConnections` the connection is closed; its close opens a new one for waiters.
     @inline(__always)
     package mutating func release(
         _ id: PoolConnectionID,
         leasedAt: NIODeadline,
         now: NIODeadline,
-        connectionClosed: Bool = false
+        connectionClosed: Bool = false,
+        roundTrips: Int = 1
     ) -> ReleaseAction {
+        statistics.roundTrips += roundTrips
         statistics.recordLeaseHold(nanoseconds: now.nanoseconds(since: leasedAt))
         guard let slot = slots[id], case .leased = slot.state, let connection = slot.connection else {
             // Closed and removed while leased: nothing to give back.
@@ -592,6 +595,7 @@ package struct PoolStateMachine<Connection, Waiter> {
             peakInUse: statistics.peakInUse,
             peakWaiters: statistics.peakWaiters,
             leases: statistics.leases,
+            roundTrips: statistics.roundTrips,
             acquireTimeouts: statistics.acquireTimeouts,
             waitersRejected: statistics.waitersRejected,
             unavailableRejections: statistics.unavailableRejections,

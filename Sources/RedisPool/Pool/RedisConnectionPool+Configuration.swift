@@ -62,6 +62,12 @@ extension RedisConnectionPool {
         /// `false` closes a connection when its lease ends, so every lease opens a new one: the
         /// connection-per-request setup that comparisons measure the pool against. Default `true`.
         public var reusesConnections: Bool
+        /// Auto-pipelining: at most this many commands sent through the future-returning
+        /// ``RedisConnectionPool/command(_:idempotent:)`` on one event loop during one loop tick share one lease and go
+        /// out in one write, flushed when the tick's I/O has been handled. Their replies come back in one read; the lease
+        /// ends with the last reply. `1` gives every command a lease of its own. Ignored without `reusesConnections`.
+        /// Default `32`.
+        public var autoPipelineLimit: Int
 
         /// Reconnect backoff: `initial × multiplierⁿ⁻¹`, capped at `maximum`, then scaled by a random factor in
         /// `1 ± jitter`.
@@ -119,7 +125,8 @@ extension RedisConnectionPool {
             shutdownGracePeriod: Duration = .seconds(5),
             connectionLossRetries: Int = 3,
             connectionLossRetryDelay: Duration = .milliseconds(5),
-            reusesConnections: Bool = true
+            reusesConnections: Bool = true,
+            autoPipelineLimit: Int = 32
         ) {
             self.maximumConnections = max(1, maximumConnections)
             self.minimumIdleConnections = min(max(0, minimumIdleConnections), self.maximumConnections)
@@ -141,6 +148,7 @@ extension RedisConnectionPool {
             self.connectionLossRetries = max(0, connectionLossRetries)
             self.connectionLossRetryDelay = max(.zero, connectionLossRetryDelay)
             self.reusesConnections = reusesConnections
+            self.autoPipelineLimit = max(1, autoPipelineLimit)
         }
     }
 }

@@ -31,12 +31,14 @@ public final class RedisConnectionPool: Service, Sendable {
     public let endpoint: RedisEndpoint
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
-    private let state: NIOLockedValueBox<State>
+    let state: NIOLockedValueBox<State>
     private let commandErrors = ManagedAtomic<Int>(0)
     private let connectionLossRetries = ManagedAtomic<Int>(0)
     private let commandTimeouts = ManagedAtomic<Int>(0)
     private let publisher: PoolMetricsPublisher
     private let ticksPerPublish: Int
+    /// Auto-pipelining: one batch per event loop of the group, each touched only on its loop.
+    let tickBatches: [ObjectIdentifier: NIOLoopBoundBox<TickBatch>]
 
     public init(
         configuration: Configuration = .init(),
@@ -54,6 +56,7 @@ public final class RedisConnectionPool: Service, Sendable {
         self.publisher = PoolMetricsPublisher(poolName: configuration.poolName)
         let tick = max(1, configuration.tickInterval.nanosecondsClamped)
         self.ticksPerPublish = Int(max(1, configuration.metricsPublishInterval.nanosecondsClamped / tick))
+        self.tickBatches = Self.makeTickBatches(eventLoopGroup)
 
         let interval = TimeAmount.nanoseconds(tick)
         let ticker = eventLoopGroup.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) {
@@ -197,7 +200,7 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     private func command(_ arguments: [String], retries: Int, pause: Duration) -> EventLoopFuture<RedisReply> {
-        withLease { $0.send(arguments) }.flatMapError { error in
+        pipelined(arguments).flatMapError { error in
             guard retries > 0, let lost = error as? RedisConnectionError, lost.code == .connectionClosed else {
                 return self.eventLoopGroup.any().makeFailedFuture(error)
             }
@@ -245,7 +248,7 @@ public final class RedisConnectionPool: Service, Sendable {
         waiter?.resume(throwing: CancellationError())
     }
 
-    private func withLease<T: Sendable>(
+    func withLease<T: Sendable>(
         attempt: Int = 0,
         slot: WaiterSlot? = nil,
         _ operation: @escaping @Sendable (RedisConnection) -> EventLoopFuture<T>
@@ -258,32 +261,43 @@ public final class RedisConnectionPool: Service, Sendable {
         case .failed(let error):
             return eventLoopGroup.any().makeFailedFuture(error)
         case .mustWait(let id):
-            let promise = eventLoopGroup.any().makePromise(of: T.self)
-            let recordsWait = configuration.recordsLeaseTimers
-            let waiter = PoolWaiter<Lease> { result in
-                switch result {
-                case .success(let lease):
-                    if recordsWait { self.publisher.waitTime.recordNanoseconds(lease.leasedAt.nanoseconds(since: now)) }
-                    self.run(lease, attempt: attempt, operation).cascade(to: promise)
-                case .failure(let error):
-                    promise.fail(error)
-                }
+            return waitForLease(id, since: now, attempt: attempt, slot: slot, operation)
+        }
+    }
+
+    /// Queues `operation` as waiter `id` (from a `.mustWait` lease decision); it runs when a connection is handed over.
+    func waitForLease<T: Sendable>(
+        _ id: PoolWaiterID,
+        since now: NIODeadline,
+        attempt: Int,
+        slot: WaiterSlot?,
+        _ operation: @escaping @Sendable (RedisConnection) -> EventLoopFuture<T>
+    ) -> EventLoopFuture<T> {
+        let promise = eventLoopGroup.any().makePromise(of: T.self)
+        let recordsWait = configuration.recordsLeaseTimers
+        let waiter = PoolWaiter<Lease> { result in
+            switch result {
+            case .success(let lease):
+                if recordsWait { self.publisher.waitTime.recordNanoseconds(lease.leasedAt.nanoseconds(since: now)) }
+                self.run(lease, attempt: attempt, operation).cascade(to: promise)
+            case .failure(let error):
+                promise.fail(error)
             }
-            if let slot, !slot.set(id) {
-                promise.fail(CancellationError())
-                return promise.futureResult
-            }
-            let enqueued = state.withLockedValue { $0.machine.enqueue(id, waiter: waiter, enqueuedAt: now, now: .now()) }
-            switch enqueued {
-            case .leased(let lease): waiter.resume(returning: lease)
-            case .failed(let error): waiter.resume(throwing: error)
-            case .enqueued(let actions):
-                execute(actions)
-                // Cancelled between `set` and `enqueue`: the handler found nothing to remove, so remove it here.
-                if let slot, slot.isCancelled { cancelQueued(id) }
-            }
+        }
+        if let slot, !slot.set(id) {
+            promise.fail(CancellationError())
             return promise.futureResult
         }
+        let enqueued = state.withLockedValue { $0.machine.enqueue(id, waiter: waiter, enqueuedAt: now, now: .now()) }
+        switch enqueued {
+        case .leased(let lease): waiter.resume(returning: lease)
+        case .failed(let error): waiter.resume(throwing: error)
+        case .enqueued(let actions):
+            execute(actions)
+            // Cancelled between `set` and `enqueue`: the handler found nothing to remove, so remove it here.
+            if let slot, slot.isCancelled { cancelQueued(id) }
+        }
+        return promise.futureResult
     }
 
     private func run<T: Sendable>(
@@ -291,7 +305,7 @@ public final class RedisConnectionPool: Service, Sendable {
     ) -> EventLoopFuture<T> {
         // A connection may have closed before the pool processed its closeFuture: skip it (bounded).
         if lease.connection.isClosed {
-            release(lease, closed: true)
+            release(lease, closed: true, roundTrips: 0)
             guard attempt < configuration.maximumConnections else {
                 return lease.connection.eventLoop.makeFailedFuture(
                     RedisPoolError(code: .redisUnavailable, message: "every leased connection was closed"))
@@ -322,7 +336,7 @@ public final class RedisConnectionPool: Service, Sendable {
                 lease = try await wait(id, enqueuedAt: now)
             }
             if !lease.connection.isClosed { return lease }
-            release(lease, closed: true)
+            release(lease, closed: true, roundTrips: 0)
         }
         throw RedisPoolError(code: .redisUnavailable, message: "every leased connection was closed")
     }
@@ -359,11 +373,12 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     @inline(__always)
-    func release(_ lease: Lease, closed: Bool = false) {
+    func release(_ lease: Lease, closed: Bool = false, roundTrips: Int = 1) {
         let now = NIODeadline.now()
         let isClosed = closed || lease.connection.isClosed
         let action = state.withLockedValue {
-            $0.machine.release(lease.id, leasedAt: lease.leasedAt, now: now, connectionClosed: isClosed)
+            $0.machine.release(
+                lease.id, leasedAt: lease.leasedAt, now: now, connectionClosed: isClosed, roundTrips: roundTrips)
         }
         switch action {
         case .none:
@@ -378,11 +393,11 @@ public final class RedisConnectionPool: Service, Sendable {
         }
     }
 
-    private func countError(_ error: any Error) {
+    func countError(_ error: any Error, commands: Int = 1) {
         if let error = error as? RedisConnectionError, error.code == .commandTimeout {
-            commandTimeouts.wrappingIncrement(ordering: .relaxed)
+            commandTimeouts.wrappingIncrement(by: commands, ordering: .relaxed)
         } else if error is RedisServerError || error is RedisConnectionError {
-            commandErrors.wrappingIncrement(ordering: .relaxed)
+            commandErrors.wrappingIncrement(by: commands, ordering: .relaxed)
         }
     }
 
