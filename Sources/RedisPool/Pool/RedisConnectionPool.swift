@@ -190,7 +190,8 @@ public final class RedisConnectionPool: Service, Sendable {
     /// ``command(_:idempotent:)`` without a task: for callers on an event loop (the HTTP handlers). The future fails
     /// with `RedisServerError` for an error reply and completes on the event loop of the connection that answered;
     /// the retries of an `idempotent` command are scheduled on that loop. A queued command leaves the queue by acquire
-    /// timeout.
+    /// timeout. Called on one of the pool's event loops, the command is auto-pipelined with the others that loop sends
+    /// in the same tick (``Configuration/autoPipelineLimit``).
     public func command(_ arguments: [String], idempotent: Bool) -> EventLoopFuture<RedisReply> {
         self.command(
             arguments,
