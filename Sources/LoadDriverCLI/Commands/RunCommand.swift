@@ -113,7 +113,7 @@ struct RunCommand: AsyncParsableCommand {
         let sources = [self.scenario != nil, self.scenarioFile != nil].filter { $0 }.count
         if sources > 1 { throw ValidationError("use either --scenario or --scenario-file, not both") }
         if let s = self.scenario, Scenario.named(s) == nil {
-            throw ValidationError("unknown scenario '\(s)'; built in: quick, baseline, stress, ultimate")
+            throw ValidationError("unknown scenario '\(s)'; built in: \(Scenario.builtIn.keys.sorted().joined(separator: ", "))")
         }
         if sources == 0 && self.users == nil {
             throw ValidationError("give --scenario NAME, --scenario-file FILE, or at least --users")
