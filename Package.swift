@@ -131,7 +131,7 @@ let package = Package(
             path: "Sources/CostGate",
             swiftSettings: swiftSettings
         ),
-        // Test support shared by UnitTests and PerformanceTests: embedded redis-server, in-process boot helpers.
+        // Test support shared by the test targets: embedded redis-server, in-process boot helpers.
         .target(
             name: "PerformanceSupport",
             dependencies: [
@@ -145,10 +145,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Pure tests: no redis-server, no child process, no sockets; they run in parallel.
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "CHiredis",
+                "RedisPool",
+                "AuthServiceUnderTest",
+                "LoadDriver",
+                "PerformanceSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Tests that start redis-server, executables, servers or load; run one at a time (`--no-parallel`).
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
                 "RedisPool",
                 "AuthServiceUnderTest",
                 "LoadDriver",
@@ -157,9 +171,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -4,7 +4,7 @@ import Logging
 import Testing
 
 @Suite("LoadDriver integration", .serialized)
-struct LoadRunnerIntegrationTests {
+struct LoadRunnerTests {
     static func config(_ server: TestHTTPServer, pool: String? = nil) throws -> LoadRunner.Configuration {
         var logger = Logger(label: "LoadDriverTest")
         logger.logLevel = .warning

@@ -16,7 +16,7 @@ struct DriverFaultTests {
     }()
 
     static var packageRoot: URL {
-        // Tests/UnitTests/Resilience/DriverFaultTests.swift → package root
+        // Tests/IntegrationTests/Resilience/DriverFaultTests.swift → package root
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
     }

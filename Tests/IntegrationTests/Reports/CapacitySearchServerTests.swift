@@ -1,5 +1,6 @@
 import Foundation
 import LoadDriver
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -112,15 +113,15 @@ private final class KneeHandler: ChannelInboundHandler {
                 users: 40, startRate: 100, growth: .step(150), maxRate: 1000, stepSeconds: 1.2, warmUpSeconds: 0.6,
                 rampUpSeconds: 0.1, requestTimeoutSeconds: 2, bisectionSteps: 0, maxSteps: 6, maxTotalSeconds: 40,
                 name: "knee")
-            let stepsSeen = KneeProbe.Rates()
+            let stepsSeen = NIOLockedValueBox<[Double]>([])
             let report = try await CapacitySearch(configuration, probe: try LoadRunnerProbe(runner)).run { step, result in
-                stepsSeen.withLock { $0.append(step.targetRate) }
+                stepsSeen.withLockedValue { $0.append(step.targetRate) }
                 #expect(result.scenario.load == .constantArrivalRate(ratePerSecond: step.targetRate))
                 return "step-\(step.index).json"
             }
             // 100 and 250 req/s stay under the knee (1 ms); 400 req/s is past it (40 ms).
             #expect(report.steps.map(\.targetRate) == [100, 250, 400])
-            #expect(stepsSeen.withLock { $0 } == [100, 250, 400])
+            #expect(stepsSeen.withLockedValue { $0 } == [100, 250, 400])
             #expect(report.steps.map(\.passed) == [true, true, false], "\(report.steps.map(\.reasons))")
             #expect(report.highestPassingRate == 250)
             #expect(report.lowestFailingRate == 400)
