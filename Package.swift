@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "RedisPool", targets: ["RedisPool"]),
         .library(name: "AuthServiceUnderTest", targets: ["AuthServiceUnderTest"]),
         .library(name: "LoadDriver", targets: ["LoadDriver"]),
+        .library(name: "LoadReports", targets: ["LoadReports"]),
         .executable(name: "auth-server", targets: ["auth-server"]),
         .executable(name: "loaddriver", targets: ["loaddriver"]),
         .executable(name: "cost-gate", targets: ["cost-gate"]),
@@ -85,6 +86,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // HTML (with SVG charts), Markdown, .hgrm and CSV output of LoadDriver's results; depends on the results only.
+        .target(
+            name: "LoadReports",
+            dependencies: [
+                "LoadDriver",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "auth-server",
             dependencies: [
@@ -101,6 +111,7 @@ let package = Package(
             name: "loaddriver",
             dependencies: [
                 "LoadDriver",
+                "LoadReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -152,6 +163,7 @@ let package = Package(
                 "RedisPool",
                 "AuthServiceUnderTest",
                 "LoadDriver",
+                "LoadReports",
                 "PerformanceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadDriver
+import LoadReports
 import Logging
 
 /// `loaddriver capacity`: the highest constant arrival rate a (loopback) server sustains within thresholds.

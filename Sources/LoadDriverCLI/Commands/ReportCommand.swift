@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadDriver
+import LoadReports
 
 /// `loaddriver report`: one self-contained HTML page (or a Markdown table) from result JSON files, with optional
 /// baseline deltas and `.hgrm` exports.

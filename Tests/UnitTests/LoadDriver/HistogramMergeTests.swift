@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import LoadDriver
+import LoadReports
 import Testing
 
 /// Full histograms in results: the HdrHistogram encoding round-trips, and merging shards gives the percentiles of

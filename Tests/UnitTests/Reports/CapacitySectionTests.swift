@@ -1,5 +1,6 @@
 import Foundation
 import LoadDriver
+import LoadReports
 import Testing
 
 /// The capacity search's section of the HTML report, checked without a browser: well-formed, its conclusion and the

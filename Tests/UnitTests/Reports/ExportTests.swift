@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import LoadDriver
+import LoadReports
 import Testing
 
 /// `loaddriver report --format markdown`: a compact table for CI job summaries and pull requests.

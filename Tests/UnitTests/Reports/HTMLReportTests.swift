@@ -1,5 +1,6 @@
 import Foundation
 import LoadDriver
+import LoadReports
 import Testing
 
 /// The HTML report's structure, checked without a browser: well-formed page and SVGs, every chart with data for

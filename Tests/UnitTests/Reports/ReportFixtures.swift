@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import LoadDriver
+import LoadReports
 
 /// Synthetic but realistic results: a paced-users run with warm-up, a 2-second server stall (latency spike, pool
 /// waiters, timeouts and 503s), pool samples, per-endpoint statistics and a real HdrHistogram distribution.

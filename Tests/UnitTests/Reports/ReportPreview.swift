@@ -1,5 +1,6 @@
 import Foundation
 import LoadDriver
+import LoadReports
 import Testing
 
 /// Writes a report to look at (with `scripts/report-screenshot`) when `REPORT_PREVIEW=<out.html>` is set: from the

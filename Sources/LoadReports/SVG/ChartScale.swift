@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// A linear mapping from a data domain to a pixel range, with "nice" tick values (1, 2, 2.5, 5 × 10^n).
 package struct LinearScale: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// One self-contained HTML page for a set of results: a summary across scenarios, then per scenario its verdict,
 /// thresholds, baseline deltas, six SVG charts (``ScenarioCharts/ids``) and tables. No JavaScript, no network:

@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// A chart ready for the page: its SVG and what it shows.
 package struct RenderedChart: Sendable {

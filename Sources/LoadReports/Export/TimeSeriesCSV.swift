@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// A result's per-second series as CSV (RFC 4180, one header row, one row per second), for spreadsheets and CI
 /// dashboards. Pool fields become `pool.<field>` columns (the union over the seconds, sorted); an absent value is an

@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// The page section for a capacity search: its conclusion, two charts over the step rates and the step table.
 struct CapacitySection {

@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// The part of the page for one result: header and verdict, key figures, thresholds, baseline deltas, charts, tables.
 struct ScenarioSection {

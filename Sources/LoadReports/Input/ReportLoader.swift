@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// A result and the file it came from.
 public struct ReportedResult: Sendable {

@@ -1,3 +1,4 @@
+import LoadDriver
 /// The report's stylesheet (inline, light, print-friendly). Contains no `<` or `&`, so the page stays well-formed XML.
 enum ReportStyle {
     static let css = """

@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// Errors per second split by kind.
 ///

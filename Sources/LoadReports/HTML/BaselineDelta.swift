@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// One metric compared with its baseline.
 package struct MetricDelta: Sendable, Equatable {

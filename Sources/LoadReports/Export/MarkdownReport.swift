@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// A compact GitHub-flavoured Markdown summary for a CI job summary or a pull request: one table row per scenario,
 /// then failed thresholds and regressions, then capacity-search conclusions.

@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// Appends SVG elements to a string. Every attribute value and text node is escaped, every number is finite and
 /// printed with at most two decimals, so the output is always well-formed XML.

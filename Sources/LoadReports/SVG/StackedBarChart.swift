@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// One stacked layer of a ``StackedBarChart``: a value per x slot.
 package struct BarLayer: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import LoadDriver
 
 /// A result's corrected-latency distribution in HdrHistogram's percentile-distribution text format (`.hgrm`, as
 /// written by `outputPercentileDistribution` with values in milliseconds), readable by HdrHistogram's plotter and

@@ -1,4 +1,5 @@
 import Foundation
+import LoadDriver
 
 /// One line of a ``LineChart``. Points are grouped in segments: a gap (e.g. a second with no responses) splits the line.
 package struct ChartSeries: Sendable, Equatable {
