@@ -86,6 +86,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The auth service as the load driver sees it: its requests, the seed scenarios and their thresholds, named
+        // mixes, its pool-metrics path. HTTP only, like LoadDriver.
+        .target(
+            name: "AuthScenarios",
+            dependencies: ["LoadDriver"],
+            swiftSettings: swiftSettings
+        ),
         // HTML (with SVG charts), Markdown, .hgrm and CSV output of LoadDriver's results; depends on the results only.
         .target(
             name: "LoadReports",
@@ -112,6 +119,7 @@ let package = Package(
             dependencies: [
                 "LoadDriver",
                 "LoadReports",
+                "AuthScenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -149,6 +157,7 @@ let package = Package(
                 "RedisPool",
                 "AuthServiceUnderTest",
                 "LoadDriver",
+                "AuthScenarios",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -164,6 +173,7 @@ let package = Package(
                 "AuthServiceUnderTest",
                 "LoadDriver",
                 "LoadReports",
+                "AuthScenarios",
                 "PerformanceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -178,6 +188,7 @@ let package = Package(
                 "RedisPool",
                 "AuthServiceUnderTest",
                 "LoadDriver",
+                "AuthScenarios",
                 "PerformanceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -193,6 +204,7 @@ let package = Package(
                 "RedisPool",
                 "AuthServiceUnderTest",
                 "LoadDriver",
+                "AuthScenarios",
                 "PerformanceSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

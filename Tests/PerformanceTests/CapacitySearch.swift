@@ -1,3 +1,4 @@
+import AuthScenarios
 import AuthServiceUnderTest
 import Foundation
 import LoadDriver
@@ -64,7 +65,7 @@ struct CapacitySearch {
         var runEnvironment = RunEnvironment()
         runEnvironment.extra = server.runEnvironmentFields
         let runner = LoadRunner.Configuration(
-            target: Target(host: "127.0.0.1", port: port), eventLoopThreads: 1, poolMonitorPath: "/health/redis",
+            target: Target(host: "127.0.0.1", port: port), eventLoopThreads: 1, poolMonitorPath: RequestTemplate.authPoolMetricsPath,
             logger: logger, environment: runEnvironment)
         let configuration = LoadDriver.CapacitySearch.Configuration(
             thresholds: ["p(95) < 50ms", "failureRate < 1%"],

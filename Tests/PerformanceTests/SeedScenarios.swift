@@ -1,3 +1,4 @@
+import AuthScenarios
 import LoadDriver
 import PerformanceSupport
 import Testing

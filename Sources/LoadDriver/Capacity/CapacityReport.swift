@@ -118,7 +118,7 @@ public struct CapacityStep: Codable, Sendable, Equatable {
         self.dropped = result.summary.dropped
         self.driverLimited = result.driver.driverLimited
         self.schedulingLagP99Ms = result.driver.schedulingLagMs.p99
-        self.poolPeakUtilization = result.pool?.peak["utilization"]
+        self.poolPeakUtilization = result.pool?.peak[PoolField.utilization]
         self.thresholds = result.thresholds
         self.measuredSeconds = result.summary.measuredSeconds
         self.wallSeconds = wallSeconds

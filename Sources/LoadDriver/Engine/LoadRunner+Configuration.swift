@@ -59,7 +59,7 @@ extension LoadRunner {
         public init(
             target: Target,
             eventLoopThreads: Int = 1,
-            poolMonitorPath: String? = "/health/redis",
+            poolMonitorPath: String? = nil,
             logger: Logger = Logger(label: "LoadDriver"),
             allowRemote: Bool = false,
             connectTimeoutSeconds: Double = 2,
@@ -89,7 +89,7 @@ extension LoadRunner {
         }
 
         /// Convenience: parse `url` (`http://host:port`).
-        public init(url: String, eventLoopThreads: Int = 1, poolMonitorPath: String? = "/health/redis",
+        public init(url: String, eventLoopThreads: Int = 1, poolMonitorPath: String? = nil,
                     logger: Logger = Logger(label: "LoadDriver"), allowRemote: Bool = false) throws(LoadDriverError) {
             self.init(target: try Target(url: url), eventLoopThreads: eventLoopThreads, poolMonitorPath: poolMonitorPath,
                       logger: logger, allowRemote: allowRemote)

@@ -17,8 +17,8 @@ public struct RunProgress: Sendable {
     public var windowP95Ms: Double?
     /// The fields of the last poll of the pool-metrics endpoint, flattened like ``PoolReport``.
     public var poolFields: [String: Double]?
-    /// The pool's `utilization` from the last poll.
-    public var poolUtilization: Double? { self.poolFields?["utilization"] }
+    /// The pool's ``PoolField/utilization`` from the last poll.
+    public var poolUtilization: Double? { self.poolFields?[PoolField.utilization] }
     /// The corrected latencies of the window (µs).
     package var window: Histogram<UInt64>?
 

@@ -117,7 +117,7 @@ package enum ThresholdUnitFamily: Equatable {
         }
         switch threshold.metric {
         case .pool(let field):
-            if threshold.unit == .percent || field.lowercased().contains("utilization") {
+            if threshold.unit == .percent || field == PoolField.utilization {
                 self = .fraction
             } else if field.hasSuffix("Ms") || field.contains("Ms.") {
                 self = .latency

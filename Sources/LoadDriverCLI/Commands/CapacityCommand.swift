@@ -1,3 +1,4 @@
+import AuthScenarios
 import ArgumentParser
 import Foundation
 import LoadDriver
@@ -35,7 +36,7 @@ struct CapacityCommand: AsyncParsableCommand {
     @Option(help: "The endpoint to load: verify, login, refresh, register or live (GET /health/live). Default verify.")
     var endpoint: String?
 
-    @Option(help: "A weighted mix instead of one endpoint, e.g. verify=90,login=5,refresh=5.")
+    @Option(help: "A weighted mix instead of one endpoint, e.g. verify=90,login=5,refresh=5 or 'GET:/=1'.")
     var mix: String?
 
     @Option(help: "Virtual users (connections); must exceed rate x latency.")
@@ -75,7 +76,7 @@ struct CapacityCommand: AsyncParsableCommand {
     var threads: Int = 1
 
     @Option(name: .customLong("pool-path"), help: "Pool metrics endpoint polled each second ('none' to disable).")
-    var poolPath: String = "/health/redis"
+    var poolPath: String = RequestTemplate.authPoolMetricsPath
 
     @Option(help: "Write every step's result, the search summary (capacity_*.json) and report.html into this directory.")
     var out: String?
@@ -98,7 +99,7 @@ struct CapacityCommand: AsyncParsableCommand {
         var logger = Logger(label: "loaddriver.capacity")
         logger.logLevel = verbose ? .info : .warning
         do {
-            let requests = try CapacityEndpoints.mix(endpoint: endpoint, mix: mix)
+            let requests = try AuthMix(endpoint: endpoint, mix: mix)
             configuration = CapacitySearch.Configuration(
                 thresholds: thresholds, mix: requests.mix, setup: requests.setup, users: users, startRate: startRate,
                 growth: step.map { .step($0) } ?? .factor(factor ?? 1.5), maxRate: maxRate, minimumRate: minRate, stepSeconds: stepSeconds.seconds,

@@ -1,3 +1,4 @@
+import AuthScenarios
 import ArgumentParser
 import Foundation
 import LoadDriver
@@ -17,8 +18,8 @@ struct RunCommand: AsyncParsableCommand {
             Durations take 500ms, 30s, 2m or plain seconds. SIGINT/SIGTERM stops sending, waits up to 2 s for the
             requests in flight, prints the summary, writes the JSON (driver.stopReason "interrupted") and exits 105;
             a second signal exits at once.
-            --mix entries are name=weight: verify, login, refresh (auth-service preset; adds register+login setup) or
-            METHOD:/path (a plain request without setup).
+            --mix entries are name=weight: the auth service's verify, login, refresh, register (these add the
+            register+login setup) and live, or METHOD:/path (a plain request without setup).
             """
     )
 
@@ -83,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
     var threads: Int = 1
 
     @Option(help: "Pool-metrics path polled every second ('none' to disable).")
-    var poolPath: String = "/health/redis"
+    var poolPath: String = RequestTemplate.authPoolMetricsPath
 
     @Option(help: "Timer resolution of paced sends in ms: sends due within one tick go out together (latency still counts from each intended time); 0 = one timer per send.")
     var timerResolutionMs: Double = 1
@@ -138,32 +139,8 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    static func parseMix(_ text: String) throws -> (mix: [WeightedRequest], usesAuth: Bool) {
-        var out: [WeightedRequest] = []
-        var usesAuth = false
-        for entry in text.split(separator: ",") {
-            guard let eq = entry.lastIndex(of: "=") else { throw ValidationError("mix entry '\(entry)' needs =weight") }
-            let key = entry[..<eq].trimmingCharacters(in: .whitespaces)
-            guard let weight = Double(entry[entry.index(after: eq)...].trimmingCharacters(in: .whitespaces)), weight > 0 else {
-                throw ValidationError("mix entry '\(entry)': weight must be a positive number")
-            }
-            switch key {
-            case "verify": out.append(.init(weight: weight, request: .authVerify)); usesAuth = true
-            case "login": out.append(.init(weight: weight, request: .authLogin)); usesAuth = true
-            case "refresh": out.append(.init(weight: weight, request: .authRefresh)); usesAuth = true
-            default:
-                let parts = key.split(separator: ":", maxSplits: 1)
-                guard parts.count == 2, parts[1].hasPrefix("/") else {
-                    throw ValidationError("mix entry '\(key)': use verify, login, refresh or METHOD:/path")
-                }
-                let method = parts[0].uppercased()
-                let path = String(parts[1])
-                let name = method == "GET" ? path : "\(method) \(path)"
-                out.append(.init(weight: weight, request: RequestTemplate(name: name, method: method, path: path)))
-            }
-        }
-        if out.isEmpty { throw ValidationError("--mix is empty") }
-        return (out, usesAuth)
+    static func parseMix(_ text: String) throws -> AuthMix {
+        do { return try AuthMix(parsing: text) } catch { throw ValidationError(error.description) }
     }
 
     func buildScenario() throws -> Scenario {
@@ -202,7 +179,7 @@ struct RunCommand: AsyncParsableCommand {
         if let m = self.mix {
             let parsed = try Self.parseMix(m)
             s.mix = parsed.mix
-            s.setup = parsed.usesAuth ? Scenario.authServiceSetup : []
+            s.setup = parsed.setup
         }
         if let n = self.name { s.name = n }
         if self.noDefaultThresholds { s.thresholds = [] }

@@ -46,7 +46,7 @@ public struct MarkdownReport: Sendable {
                     withDelta(ReportFormat.ms(s.latencyMs.p95), entry.delta?.metric("p95Ms")),
                     withDelta(ReportFormat.ms(s.latencyMs.p99), entry.delta?.metric("p99Ms")),
                     ReportFormat.ms(s.latencyMs.max),
-                    ReportFormat.percent(r.pool?.peak["utilization"]),
+                    ReportFormat.percent(r.pool?.peak[PoolField.utilization]),
                     "\(r.thresholds.filter(\.ok).count)/\(r.thresholds.count)",
                 ]
                 md += "| " + cells.joined(separator: " | ") + " |\n"

@@ -93,8 +93,8 @@ package struct BaselineDelta: Sendable {
         informational("p999Ms", "p99.9", c.latencyMs.p999, b.latencyMs.p999, .milliseconds)
         informational("maxMs", "max", c.latencyMs.max, b.latencyMs.max, .milliseconds)
         informational("serviceTime.p95Ms", "service time p95", c.serviceTimeMs.p95, b.serviceTimeMs.p95, .milliseconds)
-        informational("pool.utilization", "Pool peak utilization", current.pool?.peak["utilization"],
-                      baseline.result.pool?.peak["utilization"], .fraction)
+        informational("pool.utilization", "Pool peak utilization", current.pool?.peak[PoolField.utilization],
+                      baseline.result.pool?.peak[PoolField.utilization], .fraction)
         self.metrics = metrics
         self.machineNote = comparison.machineNote
     }

@@ -115,7 +115,7 @@ public struct HTMLReport: Sendable {
             html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p95), entry.delta?.metric("p95Ms")))</td>")
             html.raw("<td class=\"num\">\(cell(ReportFormat.ms(s.latencyMs.p99), entry.delta?.metric("p99Ms")))</td>")
             html.raw("<td class=\"num\">\(h(ReportFormat.ms(s.latencyMs.max)))</td>")
-            html.raw("<td class=\"num\">\(h(ReportFormat.percent(r.pool?.peak["utilization"])))</td>")
+            html.raw("<td class=\"num\">\(h(ReportFormat.percent(r.pool?.peak[PoolField.utilization])))</td>")
             html.raw("<td class=\"num\">\(passedThresholds)/\(r.thresholds.count)</td>")
             if withBaseline {
                 if let delta = entry.delta {

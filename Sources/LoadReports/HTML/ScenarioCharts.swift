@@ -125,13 +125,13 @@ package struct ScenarioCharts {
     func pool() -> RenderedChart {
         let hasPool = series.contains { $0.pool != nil }
         let lines = [
-            ChartSeries(name: "inUse", color: ChartPalette.purple, segments: segments { $0.pool?["inUse"] }),
-            ChartSeries(name: "waiters", color: ChartPalette.amber, segments: segments { $0.pool?["waiters"] }),
+            ChartSeries(name: PoolField.inUse, color: ChartPalette.purple, segments: segments { $0.pool?[PoolField.inUse] }),
+            ChartSeries(name: PoolField.waiters, color: ChartPalette.amber, segments: segments { $0.pool?[PoolField.waiters] }),
         ]
         let dataMax = lines.flatMap(\.points).map(\.y).max() ?? 0
         var references: [ReferenceLine] = []
         var caption = "Redis connection pool, polled from the server once per second."
-        let maximum = result.pool?.peak["maximumConnections"] ?? result.pool?.initial["maximumConnections"]
+        let maximum = result.pool?.peak[PoolField.maximumConnections] ?? result.pool?.initial[PoolField.maximumConnections]
         if let maximum, maximum > 0 {
             if dataMax >= maximum / 3 {
                 references.append(ReferenceLine(value: maximum, label: "maximumConnections \(ReportFormat.plain(maximum))", color: ChartPalette.gray))
@@ -140,8 +140,10 @@ package struct ScenarioCharts {
             }
         }
         if let peak = result.pool?.peak {
-            let parts = [("inUse", peak["inUse"]), ("waiters", peak["waiters"]), ("utilization", peak["utilization"].map { $0 * 100 })]
-                .compactMap { name, v in v.map { "\(name) \(ReportFormat.plain($0))\(name == "utilization" ? "%" : "")" } }
+            let parts = [PoolField.inUse, PoolField.waiters, PoolField.utilization].map { name in
+                (name, peak[name].map { name == PoolField.utilization ? $0 * 100 : $0 })
+            }
+                .compactMap { name, v in v.map { "\(name) \(ReportFormat.plain($0))\(name == PoolField.utilization ? "%" : "")" } }
             if !parts.isEmpty { caption += " Peak: " + parts.joined(separator: ", ") + "." }
         }
         let message = hasPool ? "pool fields inUse / waiters not reported" : "no pool samples (monitoring off or unreachable)"

@@ -65,8 +65,8 @@ struct ScenarioSection {
             ("p99", ReportFormat.ms(s.latencyMs.p99), "p99.9 " + ReportFormat.ms(s.latencyMs.p999)),
             ("max", ReportFormat.ms(s.latencyMs.max), "mean " + ReportFormat.ms(s.latencyMs.mean)),
         ]
-        if let util = result.pool?.peak["utilization"] {
-            tiles.append(("Pool peak", ReportFormat.percent(util), result.pool?.peak["waiters"].map { "waiters " + ReportFormat.plain($0) }))
+        if let util = result.pool?.peak[PoolField.utilization] {
+            tiles.append(("Pool peak", ReportFormat.percent(util), result.pool?.peak[PoolField.waiters].map { "waiters " + ReportFormat.plain($0) }))
         }
         tiles.append(("Driver lag p99", result.driver.schedulingLagMs.count == 0 ? "n/a" : ReportFormat.ms(result.driver.schedulingLagMs.p99), "CPU " + ReportFormat.plain(result.driver.cpuPercent) + "%"))
         html.raw("<div class=\"kpis\">")
@@ -204,16 +204,12 @@ struct ScenarioSection {
             html.raw("<p class=\"muted\">No pool samples (monitoring off or the endpoint did not answer).</p></div>\n")
             return
         }
-        let preferred = ["maximumConnections", "totalConnections", "inUse", "idle", "waiters", "utilization", "peakInUse",
-                         "peakWaiters", "leases", "acquireTimeouts", "waitersRejected", "unavailableRejections",
-                         "connectionsCreated", "connectionFailures", "commandErrors", "commandTimeouts",
-                         "acquireWaitMs.p99", "leaseHoldMs.p99"]
-        let keys = preferred.filter { pool.initial[$0] != nil || pool.final[$0] != nil || pool.peak[$0] != nil }
+        let keys = PoolField.displayOrder(Set(pool.initial.keys).union(pool.final.keys).union(pool.peak.keys))
         html.raw("<table class=\"pool\"><thead><tr><th>Field</th><th>Initial</th><th>Final</th><th>Peak</th></tr></thead><tbody>\n")
         for key in keys {
             func v(_ x: Double?) -> String {
                 guard let x else { return "–" }
-                return key == "utilization" ? ReportFormat.percent(x) : key.contains("Ms.") ? ReportFormat.ms(x) : ReportFormat.plain(x)
+                return key == PoolField.utilization ? ReportFormat.percent(x) : key.contains("Ms.") ? ReportFormat.ms(x) : ReportFormat.plain(x)
             }
             html.raw("<tr><td>\(h(key))</td><td class=\"num\">\(h(v(pool.initial[key])))</td><td class=\"num\">\(h(v(pool.final[key])))</td><td class=\"num\">\(h(v(pool.peak[key])))</td></tr>\n")
         }

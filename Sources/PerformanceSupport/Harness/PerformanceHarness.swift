@@ -1,3 +1,4 @@
+import AuthScenarios
 import AuthServiceUnderTest
 import Foundation
 import LoadDriver
@@ -129,7 +130,7 @@ public enum PerformanceHarness {
         var configuration = LoadRunner.Configuration(
             target: try Target(url: "http://127.0.0.1:\(server.port)"),
             eventLoopThreads: 1,
-            poolMonitorPath: "/health/redis",
+            poolMonitorPath: RequestTemplate.authPoolMetricsPath,
             logger: logger,
             environment: runEnvironment
         )

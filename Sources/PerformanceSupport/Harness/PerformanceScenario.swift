@@ -1,3 +1,4 @@
+import AuthScenarios
 import AuthServiceUnderTest
 import LoadDriver
 

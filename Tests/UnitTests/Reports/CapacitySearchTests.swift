@@ -1,3 +1,4 @@
+import AuthScenarios
 import Foundation
 import LoadDriver
 import Synchronization
@@ -160,17 +161,5 @@ struct KneeProbe: CapacityProbe {
         #expect(throws: LoadDriverError.self) { try LoadRunnerProbe(LoadRunner.Configuration(target: Target(host: "10.1.2.3", port: 80), allowRemote: true)) }
         #expect(throws: LoadDriverError.self) { try LoadRunnerProbe(LoadRunner.Configuration(target: Target(host: "example.com", port: 80))) }
         _ = try LoadRunnerProbe(LoadRunner.Configuration(target: Target(host: "127.0.0.1", port: 8002)))
-    }
-
-    @Test func endpointsAndMixes() throws {
-        let verify = try CapacityEndpoints.mix(endpoint: "verify", mix: nil)
-        #expect(verify.mix.map(\.request.name) == ["verify"])
-        #expect(verify.setup.map(\.name) == ["register", "login"])
-        let mixed = try CapacityEndpoints.mix(endpoint: nil, mix: "verify=90,login:5, refresh=5")
-        #expect(mixed.mix.map(\.weight) == [90, 5, 5])
-        #expect(try CapacityEndpoints.mix(endpoint: "live", mix: nil).setup.isEmpty)
-        #expect(throws: LoadDriverError.self) { try CapacityEndpoints.mix(endpoint: "nope", mix: nil) }
-        #expect(throws: LoadDriverError.self) { try CapacityEndpoints.mix(endpoint: nil, mix: "verify=x") }
-        #expect(throws: LoadDriverError.self) { try CapacityEndpoints.mix(endpoint: "verify", mix: "verify=1") }
     }
 }

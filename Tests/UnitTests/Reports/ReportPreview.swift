@@ -1,3 +1,4 @@
+import AuthScenarios
 import Foundation
 import LoadDriver
 import LoadReports
