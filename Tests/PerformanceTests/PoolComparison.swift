@@ -23,15 +23,22 @@ extension PerformanceSuite {
             return spec
         }
 
+        /// A side measured only to compare with: its result is marked a reference, not gated.
+        static func reference(_ name: String, configure: (inout AuthServiceConfiguration) -> Void) -> PerformanceScenario {
+            var spec = side(name, configure: configure)
+            spec.role = .reference
+            return spec
+        }
+
         /// What many services start with: a new Redis connection for every request, no limit in front.
-        static let connectionPerRequest = side("connectionPerRequest") { server in
+        static let connectionPerRequest = reference("connectionPerRequest") { server in
             server.pool.reusesConnections = false
             server.pool.minimumIdleConnections = 0
             server.maxConcurrentRequests = Self.unlimited
         }
 
         /// A common client default: 10 connections, callers wait up to 5 s for one, no limit in front.
-        static let defaultPool = side("defaultPool") { server in
+        static let defaultPool = reference("defaultPool") { server in
             server.pool.maximumConnections = 10
             server.pool.minimumIdleConnections = 10
             server.pool.acquireTimeout = .seconds(5)

@@ -30,6 +30,7 @@ enum ScenarioCheck {
             attempts < measurementAttempts
         {
             print("\(run.result.scenario.name): not a valid measurement, \(Int(stolen))% of the CPU was stolen (limit \(Int(maximumStolenPercent))%); measuring again")
+            try supersede(&run)
             attachAndPrint(run)
             run = try await PerformanceHarness.run(spec, environment: environment, logger: logger, during: during)
             attempts += 1
@@ -43,7 +44,8 @@ enum ScenarioCheck {
             // CPU does that (a clean Baseline's p10 went 1.4 -> 6.3 ms with 32% of the CPU stolen). The same bar is
             // applied to one more run, which decides; a real regression fails both. Both results are written.
             print("\(run.result.scenario.name): regressed against its baseline\(machineState(run)); measuring once more to confirm:")
-            for regression in run.regressions { print("  first run: \(regression)") }
+            for regression in run.regressions { print("  first run: \(PerformanceRun.failureLine(regression))") }
+            try supersede(&run)
             attachAndPrint(run)
             run = try await PerformanceHarness.run(spec, environment: environment, logger: logger, during: during)
         }
@@ -58,6 +60,12 @@ enum ScenarioCheck {
     static let measurementAttempts = 3
 
     static func stolenPercent(_ run: PerformanceRun) -> Double? { run.result.driver.machine?.stealPercent }
+
+    /// Marks an attempt that a re-measurement replaces, in its result file too, so reports do not count its verdict.
+    static func supersede(_ run: inout PerformanceRun) throws {
+        run.result.role = .superseded
+        if let file = run.resultFile { try run.result.jsonData().write(to: file, options: .atomic) }
+    }
 
     /// Runs a scenario that is measured but not gated (its failures are the point): attaches, prints, records nothing.
     static func measure(

@@ -187,7 +187,7 @@ public struct LoadRunner: Sendable {
             let percent = zip(loopCPU0.nanos, loopCPU1.nanos).map { Double($1 &- $0) / wall * 100 }
             result.driver.applyLoopCPU(percent, bound: config.driverLimitedLoopCPUPercent)
         }
-        result.passed = result.thresholds.allSatisfy(\.ok)
+        result.settleVerdict()
         logger.info(
             "load run finished",
             metadata: ["requests": "\(result.summary.requests)", "achievedRate": "\(result.summary.achievedRate)",

@@ -159,7 +159,7 @@ extension LoadTestResult {
                 warmUpFailures: warmUpFailures),
             timeSeries: timeSeries, pool: pool, driver: driver, thresholds: [], passed: true, requestsSent: sent)
         result.thresholds = thresholds.map { $0.evaluate(in: result, histograms: histograms) }
-        result.passed = result.thresholds.allSatisfy(\.ok)
+        result.settleVerdict()
         result.histograms = LoadTestResult.encodedHistograms(histograms)
         return result
     }

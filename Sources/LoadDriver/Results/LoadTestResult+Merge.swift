@@ -91,7 +91,7 @@ extension LoadTestResult {
             })
         let thresholds = (try? Threshold.parseAll(scenario.thresholds)) ?? []
         result.thresholds = thresholds.map { $0.evaluate(in: result, histograms: histograms) }
-        result.passed = result.thresholds.allSatisfy(\.ok)
+        result.settleVerdict()
         result.histograms = Self.encodedHistograms(histograms)
         return result
     }

@@ -29,10 +29,13 @@ public struct LoadTestResult: Codable, Sendable, Equatable {
     public var pool: PoolReport?
     /// The driver's self-check.
     public var driver: DriverReport
-    /// Evaluated thresholds.
+    /// Evaluated thresholds: the scenario's, and whatever else judged the run (deterministic gates, baseline
+    /// checks, an `--abort-on` rule that fired).
     public var thresholds: [ThresholdResult]
-    /// True when every threshold passed.
+    /// The verdict: every threshold held. Set by ``settleVerdict()`` only.
     public var passed: Bool
+    /// What the verdict is for; `nil` means ``Role/gated``.
+    public var role: Role?
     /// Every request written to the server over the whole run, by endpoint name: setup steps (including retries),
     /// warm-up and the measured window. For deterministic per-request gates (e.g. server-side commands per request).
     public var requestsSent: [String: Int]?
@@ -67,6 +70,58 @@ public struct LoadTestResult: Codable, Sendable, Equatable {
         self.thresholds = thresholds
         self.passed = passed
         self.requestsSent = requestsSent
+    }
+
+    /// Whether a run's verdict gates anything.
+    public enum Role: String, Codable, Sendable, Equatable {
+        /// The verdict is the run's outcome (a test, a CLI exit status).
+        case gated
+        /// Measured for comparison with another run and not gated itself (e.g. PoolComparison's connection per
+        /// request): its thresholds are figures, not a verdict.
+        case reference
+        /// An attempt that a later run of the same scenario replaced (a re-measurement); that run decides.
+        case superseded
+    }
+
+    /// True unless ``role`` says the verdict gates nothing.
+    public var isGated: Bool { (role ?? .gated) == .gated }
+
+    /// The run's verdict as reports show it.
+    public enum Verdict: String, Sendable, Equatable {
+        case passed, failed
+        /// Not gated: ``Role/reference``.
+        case reference
+        /// Not gated: ``Role/superseded``.
+        case superseded
+
+        /// `PASS`, `FAIL`, `REFERENCE`, `RE-MEASURED`.
+        public var label: String {
+            switch self {
+            case .passed: "PASS"
+            case .failed: "FAIL"
+            case .reference: "REFERENCE"
+            case .superseded: "RE-MEASURED"
+            }
+        }
+    }
+
+    public var verdict: Verdict {
+        switch role ?? .gated {
+        case .gated: passed ? .passed : .failed
+        case .reference: .reference
+        case .superseded: .superseded
+        }
+    }
+
+    /// Decides ``passed`` from ``thresholds``: the one place the verdict is computed.
+    public mutating func settleVerdict() {
+        passed = thresholds.allSatisfy(\.ok)
+    }
+
+    /// Adds checks that judged the run (gates, baseline checks) and settles the verdict again.
+    public mutating func record(_ checks: [ThresholdResult]) {
+        thresholds += checks
+        settleVerdict()
     }
 
     /// Overall numbers of the measured window.
@@ -304,6 +359,27 @@ public struct DriverReport: Codable, Sendable, Equatable {
     /// Why the run is driver-limited, for people: the recorded reason, or (older results) the lag bound.
     public var limitDescription: String {
         driverLimitedReason ?? Self.lagReason(p99: schedulingLagMs.p99, bound: driverLimitedLagMs)
+    }
+
+    /// Machine busy (all CPUs, percent) at or above which a late driver is the machine's limit, not its own.
+    public static let machineSaturatedBusyPercent = 85.0
+
+    /// Driver-limited while its own event loops stayed under their CPU bound and the whole machine was saturated
+    /// (at least ``machineSaturatedBusyPercent`` busy): the driver fired late because the CPUs it shares with the
+    /// target were all busy. Latencies still include that delay.
+    public var machineLimited: Bool {
+        guard driverLimited, let busy = machine?.busyPercent, busy >= Self.machineSaturatedBusyPercent else { return false }
+        let bound = driverLimitedLoopCPUPercent ?? 100
+        return (loopCPUPercent ?? []).allSatisfy { $0 < bound }
+    }
+
+    /// `machine-limited` or `driver-limited` with its reason; `nil` when the driver was not late.
+    public var limitSummary: String? {
+        guard driverLimited else { return nil }
+        if machineLimited, let machine {
+            return "machine-limited: the machine's CPUs were \(Int(machine.busyPercent.rounded()))% busy (\(limitDescription))"
+        }
+        return "driver-limited: \(limitDescription)"
     }
 
     /// The lag rule's reason text.

@@ -88,6 +88,6 @@ extension LoadTestResult {
     public mutating func applyThresholds(_ expressions: [String]) throws(ThresholdError) {
         let parsed = try Threshold.parseAll(expressions)
         self.thresholds = parsed.map { $0.evaluate(in: self) }
-        self.passed = self.thresholds.allSatisfy(\.ok)
+        self.settleVerdict()
     }
 }

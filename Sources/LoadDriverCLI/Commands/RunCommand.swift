@@ -247,8 +247,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         progress?.finish()
         if let abort, let triggered = abort.triggered {
-            result.thresholds.append(triggered)
-            result.passed = false
+            result.record([triggered])
             printError("aborted: \(triggered.note ?? triggered.expression)")
         }
         print(result.summaryTable(), terminator: "")

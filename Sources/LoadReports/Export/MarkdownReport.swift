@@ -23,10 +23,12 @@ public struct MarkdownReport: Sendable {
 
     public func render() -> String {
         let entries = HTMLReport(results: results, baselines: baselines, tolerances: tolerances).entries()
-        let failed = entries.filter { !$0.result.passed }.count
+        let gated = entries.filter(\.result.isGated)
+        let failed = gated.filter { !$0.result.passed }.count
         let regressions = entries.reduce(0) { $0 + ($1.delta?.regressions.count ?? 0) }
         var md = "### \(title): "
-        md += failed == 0 ? "✅ all \(entries.count) passed" : "❌ \(failed) of \(entries.count) failed"
+        md += failed == 0 ? "✅ all \(gated.count) passed" : "❌ \(failed) of \(gated.count) failed"
+        if gated.count < entries.count { md += " (and \(entries.count - gated.count) not gated)" }
         if !baselines.isEmpty { md += regressions == 0 ? " · no regression vs baseline" : " · ⚠️ \(regressions) regression\(regressions == 1 ? "" : "s") vs baseline" }
         md += "\n\n"
         if !entries.isEmpty {
@@ -37,7 +39,7 @@ public struct MarkdownReport: Sendable {
                 let rate = ReportFormat.grouped(s.achievedRate) + (s.targetRate.map { " / " + ReportFormat.grouped($0) } ?? "") + " req/s"
                 let cells = [
                     cell(r.scenario.name),
-                    r.passed ? "✅ pass" : "❌ **fail**",
+                    r.verdict == .passed ? "✅ pass" : r.verdict == .failed ? "❌ **fail**" : r.verdict.label.lowercased(),
                     ReportFormat.count(r.scenario.users),
                     ReportFormat.count(s.requests),
                     withDelta(ReportFormat.percent(s.successRate), entry.delta?.metric("failureRate")),
@@ -56,7 +58,7 @@ public struct MarkdownReport: Sendable {
         var problems: [String] = []
         for entry in entries {
             let name = entry.result.scenario.name
-            for t in entry.result.thresholds where !t.ok {
+            for t in entry.result.thresholds where !t.ok && entry.result.isGated {
                 let actual = ReportFormat.thresholdValue(t.actual, expression: t.expression)
                 problems.append("- **\(cell(name))**: threshold `\(t.expression.replacingOccurrences(of: "`", with: "'"))` failed (actual \(actual)\(t.note.map { "; " + cell($0) } ?? ""))")
             }
@@ -66,8 +68,8 @@ public struct MarkdownReport: Sendable {
             if let note = entry.delta?.machineNote, !(entry.delta?.regressions.isEmpty ?? true) {
                 problems.append("- **\(cell(name))**: note: \(cell(note))")
             }
-            if entry.result.driver.driverLimited {
-                problems.append("- **\(cell(name))**: driver-limited by \(cell(entry.result.driver.limitDescription)) — latencies include driver delay")
+            if let limit = entry.result.driver.limitSummary {
+                problems.append("- **\(cell(name))**: \(cell(limit)) — latencies include that delay")
             }
         }
         if !problems.isEmpty {

@@ -63,14 +63,17 @@ public struct HTMLReport: Sendable {
     }
 
     private func header(_ html: inout HTMLText, _ entries: [ReportEntry]) {
-        let failed = entries.filter { !$0.result.passed }
+        let gated = entries.filter(\.result.isGated)
+        let failed = gated.filter { !$0.result.passed }
         let regressions = entries.reduce(0) { $0 + ($1.delta?.regressions.count ?? 0) }
         html.raw("<header class=\"page\">\n<h1>\(h(title))</h1>\n<p class=\"meta\">")
         if entries.isEmpty {
             html.raw("No load-test results.")
         } else {
-            let verdict = failed.isEmpty ? "<span class=\"verdict pass\">ALL PASSED</span>" : "<span class=\"verdict fail\">\(failed.count) OF \(entries.count) FAILED</span>"
-            html.raw("\(verdict) \(entries.count) scenario\(entries.count == 1 ? "" : "s")")
+            let verdict = failed.isEmpty ? "<span class=\"verdict pass\">ALL PASSED</span>" : "<span class=\"verdict fail\">\(failed.count) OF \(gated.count) FAILED</span>"
+            html.raw("\(verdict) \(gated.count) scenario\(gated.count == 1 ? "" : "s")")
+            let ungated = entries.count - gated.count
+            if ungated > 0 { html.raw(" (and \(ungated) not gated: references or re-measured attempts)") }
             if !baselines.isEmpty {
                 html.raw(" · compared with \(baselines.count) baseline\(baselines.count == 1 ? "" : "s"): ")
                 html.raw(regressions == 0 ? "no regression" : "<strong class=\"bad\">\(regressions) regression\(regressions == 1 ? "" : "s")</strong>")
@@ -85,7 +88,7 @@ public struct HTMLReport: Sendable {
             html.raw("<nav>")
             if !capacity.isEmpty { html.raw("<a href=\"#capacity\">capacity search</a> ") }
             for entry in entries {
-                html.raw("<a href=\"#\(entry.anchor)\" class=\"\(entry.result.passed ? "pass" : "fail")\">\(h(entry.result.scenario.name))</a> ")
+                html.raw("<a href=\"#\(entry.anchor)\" class=\"\(Self.verdictClass(entry.result))\">\(h(entry.result.scenario.name))</a> ")
             }
             html.raw("</nav>\n")
         }
@@ -102,7 +105,7 @@ public struct HTMLReport: Sendable {
         for entry in entries {
             let r = entry.result, s = r.summary
             let passedThresholds = r.thresholds.filter(\.ok).count
-            html.raw("<tr class=\"\(r.passed ? "pass" : "fail")\" data-scenario=\"\(h(r.scenario.name))\">")
+            html.raw("<tr class=\"\(Self.verdictClass(r))\" data-scenario=\"\(h(r.scenario.name))\">")
             html.raw("<td><a href=\"#\(entry.anchor)\">\(h(r.scenario.name))</a></td>")
             html.raw("<td>\(Self.verdictBadge(r))</td>")
             html.raw("<td class=\"num\">\(ReportFormat.count(r.scenario.users))</td>")
@@ -128,8 +131,11 @@ public struct HTMLReport: Sendable {
             html.raw("</tr>\n")
         }
         html.raw("</tbody></table></div>\n")
-        if entries.contains(where: \.result.driver.driverLimited) {
+        if entries.contains(where: { $0.result.driver.driverLimited && !$0.result.driver.machineLimited }) {
             html.raw("<p class=\"warning\">Some runs were <strong>driver-limited</strong>: the load generator fired late, so their latencies include driver delay.</p>\n")
+        }
+        if entries.contains(where: \.result.driver.machineLimited) {
+            html.raw("<p class=\"warning\">Some runs were <strong>machine-limited</strong>: the machine's CPUs, shared by the target and the load generator, were saturated; sends left late and latencies from each slot include that delay.</p>\n")
         }
         html.raw("</section>\n")
     }
@@ -140,8 +146,16 @@ public struct HTMLReport: Sendable {
         return h(value) + "<br /><span class=\"delta \(delta.status.rawValue)\" title=\"baseline \(h(delta.format.value(delta.baseline ?? .nan)))\">\(h(delta.changeText))</span>"
     }
 
+    static func verdictClass(_ result: LoadTestResult) -> String {
+        switch result.verdict {
+        case .passed: "pass"
+        case .failed: "fail"
+        case .reference, .superseded: "neutral"
+        }
+    }
+
     static func verdictBadge(_ result: LoadTestResult) -> String {
-        result.passed ? "<span class=\"verdict pass\">PASS</span>" : "<span class=\"verdict fail\">FAIL</span>"
+        "<span class=\"verdict \(verdictClass(result))\">\(result.verdict.label)</span>"
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -28,6 +28,7 @@ enum ReportStyle {
     .verdict { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 700; letter-spacing: 0.03em; }
     .verdict.pass { background: var(--pass-bg); color: var(--pass); }
     .verdict.fail { background: #dc2626; color: #ffffff; }
+    .verdict.neutral { background: #e5e7eb; color: #374151; }
     .warning { background: var(--warn-bg); color: var(--warn); padding: 8px 12px; border-radius: 6px; margin: 8px 0; }
     .muted { color: var(--muted); }
     .bad { color: var(--fail); }

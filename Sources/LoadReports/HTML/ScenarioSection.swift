@@ -10,7 +10,7 @@ struct ScenarioSection {
 
     func render(_ html: inout HTMLText) {
         let r = result
-        html.raw("<section class=\"scenario card \(r.passed ? "pass" : "fail")\" id=\"\(h(entry.anchor))\" data-scenario=\"\(h(r.scenario.name))\">\n")
+        html.raw("<section class=\"scenario card \(HTMLReport.verdictClass(r))\" id=\"\(h(entry.anchor))\" data-scenario=\"\(h(r.scenario.name))\">\n")
         head(&html)
         kpis(&html)
         thresholds(&html)
@@ -43,8 +43,19 @@ struct ScenarioSection {
         facts.append("target \(r.environment.target)")
         facts.append("started \(r.startedAt)")
         html.raw("<p class=\"facts\">\(facts.map(h).joined(separator: " · "))</p>\n")
-        if r.driver.driverLimited {
+        if r.driver.machineLimited {
+            let busy = Int((r.driver.machine?.busyPercent ?? 0).rounded())
+            html.raw("<p class=\"warning\"><strong>Machine-limited:</strong> the CPUs were \(busy)% busy, shared by the target and the driver, so sends left late (\(h(r.driver.limitDescription))).</p>\n")
+        } else if r.driver.driverLimited {
             html.raw("<p class=\"warning\"><strong>Driver-limited:</strong> \(h(r.driver.limitDescription)): latencies include driver delay, do not blame the server for them.</p>\n")
+        }
+        switch r.verdict {
+        case .reference:
+            html.raw("<p class=\"muted\">A reference run, measured for comparison and not gated: its thresholds are figures, not a verdict.</p>\n")
+        case .superseded:
+            html.raw("<p class=\"muted\">An attempt replaced by a re-measurement of the same scenario, which decided.</p>\n")
+        case .passed, .failed:
+            break
         }
         if r.environment.buildConfiguration == "debug" || r.environment.extra["serverBuildConfiguration"] == "debug" {
             html.raw("<p class=\"warning\">Debug build: figures are several times worse than a release build's.</p>\n")
@@ -220,7 +231,7 @@ struct ScenarioSection {
         let d = result.driver
         var rows: [(String, String)] = [
             ("scheduling lag p50 / p99 / max", d.schedulingLagMs.count == 0 ? "n/a: no send went out on its own timer (every slot found its connection busy)" : "\(ReportFormat.ms(d.schedulingLagMs.p50)) / \(ReportFormat.ms(d.schedulingLagMs.p99)) / \(ReportFormat.ms(d.schedulingLagMs.max))"),
-            ("driver-limited", d.driverLimited ? "yes: \(d.limitDescription)" : "no (bounds: lag p99 \(ReportFormat.ms(d.driverLimitedLagMs))\(d.driverLimitedLoopCPUPercent.map { String(format: ", loop CPU %.0f%%", $0) } ?? ""))"),
+            ("driver-limited", d.driverLimited ? "yes: \(d.limitSummary ?? d.limitDescription)" : "no (bounds: lag p99 \(ReportFormat.ms(d.driverLimitedLagMs))\(d.driverLimitedLoopCPUPercent.map { String(format: ", loop CPU %.0f%%", $0) } ?? ""))"),
             ("driver event-loop CPU", d.loopCPUPercent.map { $0.map { String(format: "%.0f%%", $0) }.joined(separator: ", ") + " of a core" } ?? "–"),
             ("process CPU", "\(ReportFormat.plain(d.cpuPercent))% of one core (user \(ReportFormat.plain(d.cpuUserSeconds)) s, system \(ReportFormat.plain(d.cpuSystemSeconds)) s)"),
             ("event-loop threads", String(d.eventLoopThreads)),

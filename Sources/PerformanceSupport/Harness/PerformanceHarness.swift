@@ -14,43 +14,48 @@ public struct LiveScenario: Sendable {
     public let timeline: LoadTimeline
 }
 
-/// The outcome of one scenario: the driver's result (with the deterministic gates added to its thresholds), the
-/// Redis counters behind the gates, baseline regressions and where the JSON went.
+/// The outcome of one scenario: the driver's result (with the deterministic gates and the baseline checks added to
+/// its thresholds, so its `passed` is the verdict), the Redis counters behind the gates and where the JSON went.
 public struct PerformanceRun: Sendable {
     public var result: LoadTestResult
     /// Redis counters over the run (start of the server to the end of the load).
     public var redis: RedisInfo
     /// The deterministic gates, also appended to `result.thresholds`.
     public var gates: [ThresholdResult]
-    /// Regressions against the stored baseline (empty when none is stored or comparison is off).
-    public var regressions: [String]
     /// The baseline file compared against, if any.
     public var baselineFile: URL?
     /// The result file written.
     public var resultFile: URL?
 
     package init(
-        result: LoadTestResult, redis: RedisInfo = RedisInfo(), gates: [ThresholdResult] = [], regressions: [String] = []
+        result: LoadTestResult, redis: RedisInfo = RedisInfo(), gates: [ThresholdResult] = []
     ) {
         self.result = result
         self.redis = redis
         self.gates = gates
-        self.regressions = regressions
     }
 
-    /// Every reason this run fails the gate, one line each; empty when it passed.
+    /// Every reason this run fails the gate, one line each (`threshold failed: ...`, `regression vs baseline: ...`);
+    /// empty when it passed.
     public var failures: [String] {
-        result.thresholds.filter { !$0.ok }.map(Self.failureLine) + regressionFailures
+        result.thresholds.filter { !$0.ok }.map(Self.failureLine)
     }
 
-    /// The baseline regressions as failure lines.
-    var regressionFailures: [String] { regressions.map { "regression vs baseline: \($0)" } }
-
-    static func failureLine(_ t: ThresholdResult) -> String {
-        "threshold failed: \(t.expression) (actual \(t.actual.map { String(format: "%.4g", $0) } ?? "n/a")\(t.note.map { "; \($0)" } ?? ""))"
+    /// The failed baseline checks (empty when none is stored or comparison is off).
+    public var regressions: [ThresholdResult] {
+        result.thresholds.filter { !$0.ok && $0.expression.hasPrefix(BaselineStore.checkPrefix) }
     }
 
-    public var passed: Bool { failures.isEmpty }
+    package static func failureLine(_ t: ThresholdResult) -> String {
+        let detail = "(actual \(t.actual.map { String(format: "%.4g", $0) } ?? "n/a")\(t.note.map { "; \($0)" } ?? ""))"
+        if t.expression.hasPrefix(BaselineStore.checkPrefix) {
+            return "regression vs baseline: \(t.expression.dropFirst(BaselineStore.checkPrefix.count)) \(detail)"
+        }
+        return "threshold failed: \(t.expression) \(detail)"
+    }
+
+    /// The verdict: `result.passed`.
+    public var passed: Bool { result.passed }
 }
 
 /// Boots the auth server in-process on a real redis-server, drives it with the LoadDriver, checks thresholds,
@@ -161,14 +166,13 @@ public enum PerformanceHarness {
         let delta = after.delta(since: before)
         let gates = deterministicGates(
             result: result, delta: delta, spec: spec, pool: observed, leasedAfterRun: leaked)
-        result.thresholds += gates
-        result.passed = result.thresholds.allSatisfy(\.ok)
+        result.record(gates)
+        result.role = spec.role
 
-        var run = PerformanceRun(result: result, redis: delta, gates: gates, regressions: [])
+        var run = PerformanceRun(result: result, redis: delta, gates: gates)
         if spec.comparesWithBaseline {
             try BaselineStore.gate(&run, environment: environment)
         }
-        run.result.passed = run.passed
         run.resultFile = try ResultStore.write(run.result, to: environment.resultsDirectory)
         return run
     }

@@ -53,6 +53,10 @@ public struct PerformanceScenario: Sendable {
         self.redis = RedisServerProcess.Configuration()
     }
 
+    /// Whether the run's verdict gates anything: ``LoadTestResult/Role/reference`` for a side measured only to
+    /// compare with another. Default ``LoadTestResult/Role/gated``.
+    public var role: LoadTestResult.Role = .gated
+
     public var name: String { scenario.name }
 
     /// The production-like server every seed scenario runs against: 1 event-loop worker (as the seed), a pool of 160,

@@ -18,6 +18,9 @@ public enum BaselineStore {
     /// and `loaddriver report --tolerances shared-machine` apply.
     public static let gateTolerances = BaselineComparison.Tolerances.sharedMachine
 
+    /// The expression prefix of the checks against the baseline in a result's thresholds: `baseline.p95Ms <= 12.3`.
+    public static let checkPrefix = "baseline."
+
     public static func file(for scenario: String, in directory: URL) -> URL {
         directory.appendingPathComponent("\(scenario).json")
     }
@@ -71,8 +74,11 @@ public enum BaselineStore {
         run.baselineFile = url
         let comparison = BaselineComparison(current: run.result, baseline: baseline, tolerances: gateTolerances)
         let note = comparison.machineNote.map { "; note: \($0)" } ?? ""
-        run.regressions = comparison.metrics.filter(\.regression).map { m in
-            "\(m.metric) \(String(format: "%.4g", m.baseline)) -> \(String(format: "%.4g", m.current)) (allowed \(m.higherIsWorse ? "<=" : ">=") \(String(format: "%.4g", m.allowed))\(note))"
-        }
+        run.result.record(comparison.metrics.map { m in
+            ThresholdResult(
+                expression: "\(checkPrefix)\(m.metric) \(m.higherIsWorse ? "<=" : ">=") \(String(format: "%.4g", m.allowed))",
+                actual: m.current, limit: m.allowed, ok: !m.regression,
+                note: "baseline \(String(format: "%.4g", m.baseline)) -> \(String(format: "%.4g", m.current))\(note)")
+        })
     }
 }

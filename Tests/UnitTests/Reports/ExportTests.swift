@@ -54,7 +54,7 @@ import Testing
         result.driver.driverLimitedReason = nil  // an older result: the lag rule's text
         result.driver.schedulingLagMs.p99 = 19.6
         let md = MarkdownReport(results: [ReportedResult(result: result)]).render()
-        #expect(md.contains("- **PoolExhaustion**: driver-limited by scheduling lag p99 19.6 ms (bound 10.0 ms) — latencies include driver delay"))
+        #expect(md.contains("- **PoolExhaustion**: driver-limited: scheduling lag p99 19.6 ms (bound 10.0 ms) — latencies include that delay"))
         #expect(!md.contains("))"))
     }
 

@@ -149,6 +149,44 @@ import Testing
         #expect(!Self.baseline.passed)
     }
 
+    /// The page's verdict is the runs' own: a reference run (measured to compare, not gated) and an attempt replaced
+    /// by a re-measurement fail nothing, and a late driver on a saturated machine is called machine-limited.
+    @Test func verdictCountsOnlyGatedRunsAndNamesTheMachineLimit() throws {
+        var passing = Self.quick
+        #expect(passing.passed)
+        var reference = Self.baseline
+        reference.role = .reference
+        var superseded = Self.baseline
+        superseded.scenario.name = "Baseline-first"
+        superseded.role = .superseded
+        #expect(!reference.passed && reference.verdict == .reference && superseded.verdict == .superseded)
+        passing.driver.driverLimited = true
+        passing.driver.driverLimitedReason = "scheduling lag p99 10.9 ms (bound 10.0 ms)"
+        passing.driver.loopCPUPercent = [47]
+        passing.driver.driverLimitedLoopCPUPercent = 90
+        passing.driver.machine = MachineCPUReport(cpus: 2, busyPercent: 90.4, stealPercent: 1)
+        #expect(passing.driver.machineLimited)
+        let (html, root) = try Self.page([passing, reference, superseded])
+        let header = try #require(root.all("header").first)
+        #expect(header.allText.contains("ALL PASSED"), "\(header.allText)")
+        #expect(header.allText.contains("2 not gated"))
+        let badges = try [passing, reference, superseded].map { result in
+            try #require(try Self.section(root, scenario: result.scenario.name).all("span") { $0.hasClass("verdict") }.first).allText
+        }
+        #expect(badges == ["PASS", "REFERENCE", "RE-MEASURED"])
+        #expect(html.contains("machine-limited"))
+        #expect(!html.contains("<strong>driver-limited</strong>"))
+
+        let markdown = MarkdownReport(results: [passing, reference, superseded].map { ReportedResult(result: $0, source: nil) }).render()
+        #expect(markdown.contains("✅ all 1 passed (and 2 not gated)"), "\(markdown.prefix(200))")
+        #expect(!markdown.contains("threshold `pool.utilization"), "a reference's thresholds are figures, not failures")
+
+        var failing = Self.baseline
+        failing.role = .gated
+        let (_, failedRoot) = try Self.page([passing, failing])
+        #expect(try #require(failedRoot.all("header").first).allText.contains("1 OF 2 FAILED"))
+    }
+
     @Test func summaryTableHasOneRowPerScenario() throws {
         let (_, root) = try Self.page([Self.quick, Self.baseline, Self.stress])
         let table = try #require(root.all("table") { $0.hasClass("summary") }.first)
