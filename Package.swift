@@ -106,6 +106,7 @@ let package = Package(
             name: "auth-server",
             dependencies: [
                 "AuthServiceUnderTest",
+                "RedisPool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,6 +143,7 @@ let package = Package(
             dependencies: [
                 "PerformanceSupport",
                 "AuthServiceUnderTest",
+                "RedisPool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

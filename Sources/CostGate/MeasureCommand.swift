@@ -5,6 +5,7 @@ import PerformanceSupport
 
 #if canImport(Glibc)
 import Glibc
+import RedisPool
 #endif
 
 /// `cost-gate measure`: runs the probe `--runs` times, each against a fresh server process, and compares with the
@@ -297,7 +298,7 @@ struct ServerProcess {
         }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let process = try ChildProcess.spawn(
-            executable, ["serve", "--redis-url", "redis://127.0.0.1:\(redisPort)", "--port-file", portFile],
+            executable, ["serve", "--redis-url", RedisEndpoint(host: "127.0.0.1", port: redisPort).url, "--port-file", portFile],
             standardOutput: directory + "/stdout", standardError: directory + "/stderr", environment: environment)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {

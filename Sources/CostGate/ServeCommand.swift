@@ -8,6 +8,7 @@ import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
+import RedisPool
 #endif
 
 /// `cost-gate serve`: the service under measurement, in its own process so its allocations and CPU are its own.
@@ -36,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let environment = try PerformanceEnvironment.current()
         var configuration = PerformanceScenario.defaultServer
-        configuration.redisURL = redisURL
+        configuration.redis = try RedisEndpoint(url: redisURL)
         let injected = environment.injectedRegression
         let clientGroup = MultiThreadedEventLoopGroup.singleton
         let server = try await AuthServer.start(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthServiceUnderTest
+import RedisPool
 import Logging
 import ServiceLifecycle
 
@@ -64,7 +65,11 @@ struct AuthServerCommand: AsyncParsableCommand {
         if let port { configuration.port = port }
         if let workers { configuration.workers = workers }
         if let backlog { configuration.backlog = backlog }
-        if let redisURL { configuration.redisURL = redisURL }
+        if let redisURL {
+            do { configuration.redis = try RedisEndpoint(url: redisURL) } catch {
+                throw ValidationError("--redis-url: \(error.description)")
+            }
+        }
         if let environment { configuration.environment = environment }
         if let hashIterations { configuration.hashIterations = hashIterations }
         if let hashThreads { configuration.hashThreads = hashThreads }

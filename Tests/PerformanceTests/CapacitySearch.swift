@@ -32,7 +32,7 @@ struct CapacitySearch {
 
         let report = try await RedisServerProcess.withServer { redis in
             var server = PerformanceScenario.defaultServer
-            server.redisURL = Self.redisURL(redis)
+            server.redis = redis.endpoint
             let auth = try await AuthServer.start(server, logger: logger)
             do {
                 let report = try await Self.search(port: auth.port, users: users, server: server, environment: environment, logger: logger)
@@ -83,15 +83,6 @@ struct CapacitySearch {
             }
             return file
         }
-    }
-
-    static func redisURL(_ redis: RedisServerProcess) -> String {
-        let endpoint = redis.endpoint
-        var url = "redis://"
-        if endpoint.username != nil || endpoint.password != nil {
-            url += (endpoint.username ?? "") + ":" + (endpoint.password ?? "") + "@"
-        }
-        return url + "\(endpoint.host):\(endpoint.port)/\(endpoint.database)"
     }
 }
 }

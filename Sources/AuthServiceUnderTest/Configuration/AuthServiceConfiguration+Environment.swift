@@ -39,7 +39,7 @@ extension AuthServiceConfiguration {
         if let value = try reader.int("AUTH_WORKERS") { configuration.workers = value }
         if let value = try reader.bool("AUTH_DEDICATED_REDIS_LOOP") { configuration.dedicatedRedisEventLoop = value }
         if let value = try reader.int("AUTH_BACKLOG") { configuration.backlog = value }
-        if let value = reader.string("REDIS_URL") { configuration.redisURL = value }
+        if let value = try reader.redisEndpoint("REDIS_URL") { configuration.redis = value }
         if let value = reader.string("AUTH_ENVIRONMENT") { configuration.environment = value }
         if let value = try reader.int("AUTH_HASH_ITERATIONS") { configuration.hashIterations = value }
         if let value = try reader.int("AUTH_HASH_THREADS") { configuration.hashThreads = value }
@@ -81,6 +81,11 @@ struct EnvironmentReader {
             throw ConfigurationError(field: name, message: "'\(text)' is not a non-negative number of seconds")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    func redisEndpoint(_ name: String) throws -> RedisEndpoint? {
+        guard let text = string(name) else { return nil }
+        do { return try RedisEndpoint(url: text) } catch { throw ConfigurationError(field: name, message: error.description) }
     }
 
     func milliseconds(_ name: String) throws -> Duration? {

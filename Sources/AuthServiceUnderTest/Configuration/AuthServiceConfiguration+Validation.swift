@@ -27,10 +27,8 @@ extension AuthServiceConfiguration {
         guard unavailableRetryAfterSeconds >= 1 else { throw fail("unavailableRetryAfterSeconds", "must be >= 1") }
         guard maxConcurrentRequests >= 1 else { throw fail("maxConcurrentRequests", "must be at least 1") }
         guard maxQueuedRequests >= 0 else { throw fail("maxQueuedRequests", "must be >= 0") }
-        do {
-            _ = try RedisEndpoint(url: redisURL)
-        } catch {
-            throw fail("redisURL", "\(error)")
+        guard (1...65535).contains(redis.port), !redis.host.isEmpty, redis.database >= 0 else {
+            throw fail("redis", "host must not be empty, port in 1...65535, database >= 0 (\(redis))")
         }
     }
 

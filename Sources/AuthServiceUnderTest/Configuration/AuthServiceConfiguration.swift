@@ -20,8 +20,9 @@ public struct AuthServiceConfiguration: Sendable {
     /// Listen backlog. Default `4096` (the machine's `net.core.somaxconn`) so 2,000 simultaneous users can connect.
     /// Values below 4096 are accepted but logged as a warning at start. Env `AUTH_BACKLOG`.
     public var backlog: Int = 4096
-    /// Redis URL `redis://[user:password@]host:port[/db]`. Default `"redis://127.0.0.1:6379"`. Env `REDIS_URL`.
-    public var redisURL: String = "redis://127.0.0.1:6379"
+    /// The Redis server. Default `127.0.0.1:6379`, no password, database 0. Env `REDIS_URL`
+    /// (`redis://[user:password@]host:port[/db]`).
+    public var redis = RedisEndpoint()
     /// Connection-pool configuration (defaults from `RedisConnectionPool.Configuration`: 160 connections, ...).
     /// Env `AUTH_POOL_MAX_CONNECTIONS`, `AUTH_POOL_MIN_IDLE`, `AUTH_POOL_MAX_WAITERS`,
     /// `AUTH_POOL_ACQUIRE_TIMEOUT_MS`, `AUTH_POOL_CONNECT_TIMEOUT_MS`, `AUTH_POOL_COMMAND_TIMEOUT_MS`,

@@ -73,7 +73,7 @@ public final class AuthServer: Service, Sendable {
     ) async throws -> AuthServer {
         try configuration.validate()
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        let endpoint = try RedisEndpoint(url: configuration.redisURL)
+        let endpoint = configuration.redis
 
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.workers)
         let redisEventLoopGroup =

@@ -89,7 +89,7 @@ public enum PerformanceHarness {
 
         let redisConfiguration = spec.redis
         return try await RedisServerProcess.withServer(redisConfiguration) { redis in
-            serverConfiguration.redisURL = redisURL(redis.endpoint)
+            serverConfiguration.redis = redis.endpoint
             let before = try await RedisInfo.read(redis.endpoint)
             let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             defer { clientGroup.shutdownGracefully { _ in } }
@@ -275,14 +275,5 @@ public enum PerformanceHarness {
                 expression: "gate.leasedAfterRun == 0", actual: Double(leasedAfterRun), limit: 0,
                 ok: leasedAfterRun == 0, note: "pool inUse after the load drained"))
         return gates
-    }
-
-    static func redisURL(_ endpoint: RedisEndpoint) -> String {
-        var url = "redis://"
-        if endpoint.username != nil || endpoint.password != nil {
-            url += (endpoint.username ?? "") + ":" + (endpoint.password ?? "") + "@"
-        }
-        url += "\(endpoint.host):\(endpoint.port)/\(endpoint.database)"
-        return url
     }
 }

@@ -84,6 +84,35 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         self.init(host: host, port: port, username: username, password: password, database: database)
     }
 
+    /// The `redis://` URL that ``init(url:)`` parses back to this endpoint, password included (not for logs: use
+    /// ``description``). User name and password are percent-encoded where needed.
+    public var url: String {
+        var s = "redis://"
+        if username != nil || password != nil {
+            s += Self.percentEncoded(username ?? "") + ":" + Self.percentEncoded(password ?? "") + "@"
+        }
+        s += host.contains(":") ? "[\(host)]" : host
+        s += ":\(port)"
+        if database != 0 { s += "/\(database)" }
+        return s
+    }
+
+    private static func percentEncoded(_ s: String) -> String {
+        var out = ""
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+
     /// The URL form with the password masked, safe to log.
     public var description: String {
         var s = "redis://"

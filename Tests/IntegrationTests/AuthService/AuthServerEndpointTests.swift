@@ -466,7 +466,7 @@ struct AuthServerEndpointTests {
     @Test func startFailsClearlyWhenRedisIsUnreachable() async throws {
         var configuration = AuthServiceConfiguration.loadTest
         configuration.port = 0
-        configuration.redisURL = "redis://127.0.0.1:\(try FreePort.loopback())"
+        configuration.redis = RedisEndpoint(host: "127.0.0.1", port: try FreePort.loopback())
         configuration.pool.connectTimeout = .milliseconds(300)
         configuration.pool.acquireTimeout = .milliseconds(300)
         let clock = ContinuousClock()
@@ -483,7 +483,7 @@ struct AuthServerEndpointTests {
         try await RedisServerProcess.withServer(.init(password: "s3cret", allowExternal: false)) { redis in
             var configuration = AuthServiceConfiguration.loadTest
             configuration.port = 0
-            configuration.redisURL = AuthServerHarness.redisURL(redis.endpoint, password: "not-the-pw-Zq9")
+            configuration.redis = AuthServerHarness.endpoint(redis.endpoint, password: "not-the-pw-Zq9")
             configuration.pool.acquireTimeout = .milliseconds(500)
             await #expect {
                 _ = try await AuthServer.start(configuration, logger: AuthServerHarness.logger)
@@ -492,7 +492,7 @@ struct AuthServerEndpointTests {
                 return error.code == .redisAuthenticationFailed && !error.message.contains("not-the-pw-Zq9")
             }
             // And the right password works.
-            configuration.redisURL = AuthServerHarness.redisURL(redis.endpoint, password: "s3cret")
+            configuration.redis = AuthServerHarness.endpoint(redis.endpoint, password: "s3cret")
             let server = try await AuthServer.start(configuration, logger: AuthServerHarness.logger)
             let health = try await HTTP.request(port: server.port, "GET", "/health")
             #expect(health.status == 200)

@@ -18,7 +18,7 @@ enum AuthServerHarness {
     static func configuration(redis: RedisServerProcess) -> AuthServiceConfiguration {
         var configuration = AuthServiceConfiguration.loadTest
         configuration.port = 0
-        configuration.redisURL = redisURL(redis.endpoint)
+        configuration.redis = redis.endpoint
         configuration.keyPrefix = "authtest-\(UInt32.random(in: 0...UInt32.max)):"
         configuration.hashIterations = 1_000
         configuration.pool.maximumConnections = 16
@@ -27,9 +27,11 @@ enum AuthServerHarness {
         return configuration
     }
 
-    static func redisURL(_ endpoint: RedisEndpoint, password: String? = nil) -> String {
-        if let password = password ?? endpoint.password { return "redis://:\(password)@\(endpoint.host):\(endpoint.port)" }
-        return "redis://\(endpoint.host):\(endpoint.port)"
+    /// `endpoint` with `password` instead of its own (when given).
+    static func endpoint(_ endpoint: RedisEndpoint, password: String? = nil) -> RedisEndpoint {
+        var endpoint = endpoint
+        if let password { endpoint.password = password }
+        return endpoint
     }
 
     static func withServer<R>(

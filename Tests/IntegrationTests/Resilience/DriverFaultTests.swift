@@ -137,7 +137,7 @@ struct DriverFaultTests {
         let directory = try BuiltExecutables.temporaryDirectory("driver-sigkill")
         defer { try? FileManager.default.removeItem(at: directory) }
         try await RedisServerProcess.withServer { redis in
-            let child = try AuthServerChild.spawn(redisURL: AuthServerHarness.redisURL(redis.endpoint), directory: directory)
+            let child = try AuthServerChild.spawn(redisURL: redis.endpoint.url, directory: directory)
             do {
                 try await child.waitUntilReady()
                 let runner = LoadRunner(try Self.faultConfiguration(port: child.port))
@@ -180,7 +180,7 @@ struct DriverFaultTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("results")
         try await RedisServerProcess.withServer { redis in
-            let child = try AuthServerChild.spawn(redisURL: AuthServerHarness.redisURL(redis.endpoint), directory: directory)
+            let child = try AuthServerChild.spawn(redisURL: redis.endpoint.url, directory: directory)
             do {
                 try await child.waitUntilReady()
                 let stdout = directory.appendingPathComponent("loaddriver.stdout")

@@ -332,7 +332,7 @@ struct SecurityTests {
         let password = "r3dis-Pa55-\(UInt16.random(in: 0...UInt16.max))"
         try await RedisServerProcess.withServer(.init(password: password, allowExternal: false)) { redis in
             var configuration = AuthServerHarness.configuration(redis: redis)
-            configuration.redisURL = AuthServerHarness.redisURL(redis.endpoint, password: password)
+            configuration.redis = AuthServerHarness.endpoint(redis.endpoint, password: password)
             let server = try await AuthServer.start(configuration, logger: AuthServerHarness.logger)
             do {
                 let token = try await AuthServerHarness.registerAndLogin(port: server.port, "pwuser")
@@ -348,11 +348,11 @@ struct SecurityTests {
 
             let clock = ContinuousClock()
             for (label, url) in [
-                ("wrong password", AuthServerHarness.redisURL(redis.endpoint, password: "wrong-\(password)-x")),
-                ("no password", "redis://\(redis.endpoint.host):\(redis.endpoint.port)"),
+                ("wrong password", AuthServerHarness.endpoint(redis.endpoint, password: "wrong-\(password)-x")),
+                ("no password", RedisEndpoint(host: redis.endpoint.host, port: redis.endpoint.port)),
             ] {
                 var wrong = configuration
-                wrong.redisURL = url
+                wrong.redis = url
                 wrong.pool.acquireTimeout = .milliseconds(500)
                 let start = clock.now
                 do {
@@ -383,7 +383,7 @@ struct SecurityTests {
         try await RedisServerProcess.withServer(.init(password: password, allowExternal: false)) { redis in
             let wrongPassword = "wrong-\(password)-x"
             for (label, url, expected) in [
-                ("wrong password", AuthServerHarness.redisURL(redis.endpoint, password: wrongPassword), ["redisAuthenticationFailed"]),
+                ("wrong password", AuthServerHarness.endpoint(redis.endpoint, password: wrongPassword).url, ["redisAuthenticationFailed"]),
                 ("no password", "redis://\(redis.endpoint.host):\(redis.endpoint.port)", ["redisAuthenticationFailed", "redisError"]),
             ] {
                 let child = try AuthServerChild.spawn(redisURL: url, directory: directory, extraArguments: ["--pool-acquire-timeout-ms", "500"])
@@ -407,7 +407,7 @@ struct SecurityTests {
                 #expect(health == nil, "\(label): something still answers on the port: \(String(describing: health?.status))")
             }
 
-            let child = try AuthServerChild.spawn(redisURL: AuthServerHarness.redisURL(redis.endpoint, password: password), directory: directory)
+            let child = try AuthServerChild.spawn(redisURL: AuthServerHarness.endpoint(redis.endpoint, password: password).url, directory: directory)
             do {
                 try await child.waitUntilReady()
                 let health = try await HTTP.request(port: child.port, "GET", "/health")

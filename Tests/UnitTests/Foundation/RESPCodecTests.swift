@@ -92,6 +92,11 @@ import Testing
         #expect(passwordOnly.host == "::1" && passwordOnly.password == "pw" && passwordOnly.username == nil)
         #expect(try RedisEndpoint(url: "redis://h").port == 6379)
         #expect(!full.description.contains("s@cret"))
+        // `url` is what `init(url:)` reads back, password and awkward characters included.
+        let awkward = RedisEndpoint(host: "::1", port: 6380, username: "a:b", password: "p@ss/w%rd é", database: 2)
+        for endpoint in [plain, full, passwordOnly, awkward] {
+            #expect(try RedisEndpoint(url: endpoint.url) == endpoint, "\(endpoint.url)")
+        }
         for bad in ["http://x:1", "redis://:1", "redis://h:99999", "redis://h:1/x"] {
             #expect(throws: RedisURLError.self) { try RedisEndpoint(url: bad) }
         }
