@@ -434,17 +434,18 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     private func execute(_ actions: Machine.Actions) {
-        for (waiter, result) in actions.resume {
-            switch result {
-            case .success(let lease): waiter.resume(returning: lease)
-            case .failure(let error): waiter.resume(throwing: error)
+        for resume in actions.resume {
+            switch resume.result {
+            case .success(let lease): resume.waiter.resume(returning: lease)
+            case .failure(let error): resume.waiter.resume(throwing: error)
             }
         }
         for connection in actions.close {
             connection.close()
         }
-        for (id, connection) in actions.ping {
-            connection.send(["PING"]).whenComplete { result in
+        for ping in actions.ping {
+            let id = ping.id
+            ping.connection.send(["PING"]).whenComplete { result in
                 let success: Bool
                 if case .success(.status("PONG")) = result { success = true } else { success = false }
                 let actions = self.state.withLockedValue { $0.machine.pingCompleted(id, success: success, now: .now()) }
