@@ -23,7 +23,7 @@ public struct AuthServiceConfiguration: Sendable {
     /// Redis URL `redis://[user:password@]host:port[/db]`. Default `"redis://127.0.0.1:6379"`. Env `REDIS_URL`.
     public var redisURL: String = "redis://127.0.0.1:6379"
     /// Connection-pool configuration (defaults from `RedisConnectionPool.Configuration`: 160 connections, ...).
-    /// Env `AUTH_POOL_MAX_CONNECTIONS`, `AUTH_POOL_MIN_IDLE`, `AUTH_POOL_MAX_WAITERS`,
+    /// Env `AUTH_POOL_MAX_CONNECTIONS`, `AUTH_POOL_MIN_CONNECTIONS`, `AUTH_POOL_MAX_WAITERS`,
     /// `AUTH_POOL_ACQUIRE_TIMEOUT_MS`, `AUTH_POOL_CONNECT_TIMEOUT_MS`, `AUTH_POOL_COMMAND_TIMEOUT_MS`,
     /// `AUTH_POOL_AUTO_PIPELINE_LIMIT`.
     public var pool: RedisConnectionPool.Configuration = .init()

@@ -39,7 +39,7 @@ package struct PoolStateMachine<Connection, Waiter> {
 
     package init(configuration: RedisConnectionPool.Configuration) {
         self.maximumConnections = configuration.maximumConnections
-        self.minimumConnections = configuration.minimumIdleConnections
+        self.minimumConnections = configuration.minimumConnections
         self.maximumWaiters = configuration.maximumWaiters
         self.acquireTimeout = configuration.acquireTimeout.nanosecondsClamped
         self.idleTimeout = configuration.idleTimeout?.nanosecondsClamped

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// One repeating timer (every `tickInterval`, on one event loop) expires overdue waiters and does the housekeeping.
 ///
 /// The pool serves leases as soon as it is created; `run()` (a ServiceLifecycle `Service`) prewarms
-/// `minimumIdleConnections` and shuts the pool down gracefully when the service group does.
+/// `minimumConnections` and shuts the pool down gracefully when the service group does.
 public final class RedisConnectionPool: Service, Sendable {
     typealias Lease = PoolLease<RedisConnection>
     typealias Waiter = PoolWaiter<Lease>
@@ -76,7 +76,7 @@ public final class RedisConnectionPool: Service, Sendable {
 
     // MARK: Service
 
-    /// Prewarms `minimumIdleConnections`, then waits. On graceful shutdown it stops new leases, waits up to
+    /// Prewarms `minimumConnections`, then waits. On graceful shutdown it stops new leases, waits up to
     /// `shutdownGracePeriod` for leases to return and closes every connection; on task cancellation it closes at once.
     /// Returns when every connection is closed.
     public func run() async throws {

@@ -47,7 +47,7 @@ struct AutoPipeliningTests {
     @Test func oneTicksCommandsShareALeasePerLimitAndAnswerInOrder() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 8, autoPipelineLimit: 32)
+                maximumConnections: 8, minimumConnections: 8, autoPipelineLimit: 32)
             try await Self.withPool(redis, configuration) { pool, loop in
                 #expect(try await RedisConnectionPoolTests.eventually { pool.metrics().idle == 8 })
                 let before = pool.metrics()
@@ -65,7 +65,7 @@ struct AutoPipeliningTests {
     @Test func aLimitOfOneGivesEveryCommandItsOwnLease() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 8, autoPipelineLimit: 1)
+                maximumConnections: 8, minimumConnections: 8, autoPipelineLimit: 1)
             try await Self.withPool(redis, configuration) { pool, loop in
                 #expect(try await RedisConnectionPoolTests.eventually { pool.metrics().idle == 8 })
                 let before = pool.metrics()
@@ -84,7 +84,7 @@ struct AutoPipeliningTests {
     @Test func aKilledBatchRetriesItsIdempotentCommandsOnly() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 4, minimumIdleConnections: 1, commandTimeout: .seconds(3))
+                maximumConnections: 4, minimumConnections: 1, commandTimeout: .seconds(3))
             try await Self.withPool(redis, configuration) { pool, loop in
                 #expect(try await RedisConnectionPoolTests.eventually { pool.metrics().idle == 1 })
                 let admin = try await RedisConnectionPoolTests.adminConnection(redis)

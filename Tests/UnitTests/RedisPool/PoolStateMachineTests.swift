@@ -20,7 +20,7 @@ struct PoolStateMachineTests {
 
     static func configuration(
         max: Int = 4,
-        minIdle: Int = 0,
+        minConnections: Int = 0,
         acquireTimeout: Duration = .milliseconds(500),
         maximumWaiters: Int = 100,
         idleTimeout: Duration? = nil,
@@ -31,7 +31,7 @@ struct PoolStateMachineTests {
     ) -> RedisConnectionPool.Configuration {
         .init(
             maximumConnections: max,
-            minimumIdleConnections: minIdle,
+            minimumConnections: minConnections,
             acquireTimeout: acquireTimeout,
             maximumWaiters: maximumWaiters,
             idleTimeout: idleTimeout,
@@ -111,8 +111,8 @@ struct PoolStateMachineTests {
         #expect(metrics.acquireWaitMs.max >= 4.9)  // the first waited 5 ms
     }
 
-    @Test func startPrewarmsMinimumIdleConnections() {
-        var machine = Machine(configuration: Self.configuration(max: 10, minIdle: 3))
+    @Test func startPrewarmsMinimumConnections() {
+        var machine = Machine(configuration: Self.configuration(max: 10, minConnections: 3))
         let actions = machine.start(now: Self.at(0))
         #expect(actions.connect.count == 3)
         _ = Self.connectAll(&machine, actions.connect, at: Self.at(1))
@@ -229,13 +229,13 @@ struct PoolStateMachineTests {
     }
 
     @Test func connectionClosedWhileLeasedFreesTheSlot() {
-        var machine = Machine(configuration: Self.configuration(max: 2, minIdle: 1))
+        var machine = Machine(configuration: Self.configuration(max: 2, minConnections: 1))
         let start = machine.start(now: Self.at(0))
         _ = Self.connectAll(&machine, start.connect, at: Self.at(1))
         let (lease, _, _) = Self.request(&machine, waiter: 1, at: Self.at(2))
         let actions = machine.connectionClosed(lease!.id, now: Self.at(3))
         #expect(machine.inUseCount == 0)
-        #expect(actions.connect.count == 1)  // back to minimumIdleConnections
+        #expect(actions.connect.count == 1)  // back to minimumConnections
         guard case .none = machine.release(lease!.id, leasedAt: lease!.leasedAt, now: Self.at(4)) else {
             Issue.record("release of a removed connection must be a no-op")
             return
@@ -313,7 +313,7 @@ struct PoolStateMachineTests {
     // MARK: Idle timeout, keep-alive, leaks
 
     @Test func idleTimeoutClosesSurplusConnectionsDownToMinimum() {
-        var machine = Machine(configuration: Self.configuration(max: 4, minIdle: 1, idleTimeout: .seconds(1)))
+        var machine = Machine(configuration: Self.configuration(max: 4, minConnections: 1, idleTimeout: .seconds(1)))
         var connects: [PoolConnectionID] = []
         for waiter in 1...3 { connects += Self.request(&machine, waiter: waiter, at: Self.at(0)).1?.connect ?? [] }
         let (_, served, _) = Self.connectAll(&machine, connects, at: Self.at(1))
@@ -327,7 +327,7 @@ struct PoolStateMachineTests {
     }
 
     @Test func keepAlivePingsIdleConnectionsAndClosesOnFailure() {
-        var machine = Machine(configuration: Self.configuration(max: 2, minIdle: 2, keepAlive: .seconds(30)))
+        var machine = Machine(configuration: Self.configuration(max: 2, minConnections: 2, keepAlive: .seconds(30)))
         let start = machine.start(now: Self.at(0))
         _ = Self.connectAll(&machine, start.connect, at: Self.at(0))
         #expect(machine.tick(now: Self.at(29_000)).ping.isEmpty)
@@ -343,7 +343,7 @@ struct PoolStateMachineTests {
         #expect(ok == Machine.Actions(resume: [.init(waiter: 7, result: .success(handedOver))]))
         let bad = machine.pingCompleted(pings[1].id, success: false, now: Self.at(30_002))
         #expect(bad == Machine.Actions(close: [pings[1].connection]))
-        // The closed one is replaced (minimumIdleConnections).
+        // The closed one is replaced (minimumConnections).
         #expect(machine.connectionClosed(pings[1].id, now: Self.at(30_003)).connect.count == 1)
     }
 
@@ -460,7 +460,7 @@ struct PoolStateMachineTests {
     }
 
     @Test func metricsSnapshotReportsUtilization() {
-        var machine = Machine(configuration: Self.configuration(max: 4, minIdle: 4))
+        var machine = Machine(configuration: Self.configuration(max: 4, minConnections: 4))
         let start = machine.start(now: Self.at(0))
         _ = Self.connectAll(&machine, start.connect, at: Self.at(0))
         _ = Self.request(&machine, waiter: 1, at: Self.at(1))
