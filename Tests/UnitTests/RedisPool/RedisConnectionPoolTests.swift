@@ -68,7 +68,7 @@ struct RedisConnectionPoolTests {
                 let key = "pool-test:\(redis.port)"
                 #expect(try await pool.command(["SET", key, "value"]) == .status("OK"))
                 #expect(try await pool.command(["GET", key]) == .bulkString(Array("value".utf8)))
-                #expect(try await pool.command("GET", key).string == "value")
+                #expect(try await pool.command(["GET", key]).string == "value")
                 #expect(try await pool.command(["GET", key + ":missing"]) == .null)
                 #expect(try await pool.command(["INCR", key + ":n"]) == .integer(1))
                 _ = try await pool.command(["RPUSH", key + ":list", "a", "b"])
