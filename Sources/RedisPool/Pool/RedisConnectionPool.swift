@@ -11,8 +11,11 @@ import ServiceLifecycle
 /// lock around the state machine, and the side effects (connect, close, PING, resume waiters, log) executed outside it.
 /// One repeating timer (every `tickInterval`, on one event loop) expires overdue waiters and does the housekeeping.
 ///
-/// The pool serves leases as soon as it is created; `run()` (a ServiceLifecycle `Service`) prewarms
-/// `minimumConnections` and shuts the pool down gracefully when the service group does.
+/// `run()` (a ServiceLifecycle `Service`) starts that timer, prewarms `minimumConnections` and shuts the pool down
+/// gracefully when the service group does. The pool serves leases as soon as it is created (connections are opened on
+/// demand), but everything timed — acquire-timeout expiry, reconnecting after a backoff, idle timeout, keep-alive,
+/// leak warnings, the shutdown deadline, metrics publishing — happens only while `run()` runs: run it for as long as
+/// the pool is in use.
 public final class RedisConnectionPool: Service, Sendable {
     typealias Lease = PoolLease<RedisConnection>
     typealias Waiter = PoolWaiter<Lease>
@@ -36,6 +39,7 @@ public final class RedisConnectionPool: Service, Sendable {
     let connectionLossRetries = ManagedAtomic<Int>(0)
     let commandTimeouts = ManagedAtomic<Int>(0)
     let publisher: PoolMetricsPublisher
+    private let tickInterval: TimeAmount
     private let ticksPerPublish: Int
     /// Auto-pipelining: one batch per event loop of the group, each touched only on its loop.
     let tickBatches: [ObjectIdentifier: NIOLoopBoundBox<TickBatch>]
@@ -55,19 +59,9 @@ public final class RedisConnectionPool: Service, Sendable {
         self.state = NIOLockedValueBox(State(machine: Machine(configuration: configuration)))
         self.publisher = PoolMetricsPublisher(poolName: configuration.poolName)
         let tick = max(1, configuration.tickInterval.nanosecondsClamped)
+        self.tickInterval = .nanoseconds(tick)
         self.ticksPerPublish = Int(max(1, configuration.metricsPublishInterval.nanosecondsClamped / tick))
         self.tickBatches = Self.makeTickBatches(eventLoopGroup)
-
-        let interval = TimeAmount.nanoseconds(tick)
-        let ticker = eventLoopGroup.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) {
-            [weak self] task in
-            guard let self else {
-                task.cancel()
-                return
-            }
-            self.tick()
-        }
-        self.state.withLockedValue { $0.ticker = ticker }
     }
 
     deinit {
@@ -76,10 +70,12 @@ public final class RedisConnectionPool: Service, Sendable {
 
     // MARK: Service
 
-    /// Prewarms `minimumConnections`, then waits. On graceful shutdown it stops new leases, waits up to
-    /// `shutdownGracePeriod` for leases to return and closes every connection; on task cancellation it closes at once.
-    /// Returns when every connection is closed.
+    /// Starts the pool's timer (every `tickInterval`), prewarms `minimumConnections`, then waits. On graceful shutdown
+    /// it stops new leases, waits up to `shutdownGracePeriod` for leases to return and closes every connection; on task
+    /// cancellation it closes at once. Returns when every connection is closed; the timer stops then.
     public func run() async throws {
+        startTicker()
+        defer { stopTicker() }
         let actions = state.withLockedValue { $0.machine.start(now: .now()) }
         execute(actions)
         let grace = TimeAmount.nanoseconds(configuration.shutdownGracePeriod.nanosecondsClamped)
@@ -95,7 +91,8 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     /// Graceful shutdown: new leases fail with `poolShutdown`, waiters are failed, idle connections closed; leased
-    /// connections are closed when returned or at `deadline`. Returns when every connection is closed.
+    /// connections are closed when returned or at `deadline` (enforced by the timer, so only while `run()` runs).
+    /// Returns when every connection is closed.
     public func shutdown(deadline: NIODeadline) async {
         beginShutdown(deadline: deadline)
         await waitForShutdown()
@@ -104,6 +101,30 @@ public final class RedisConnectionPool: Service, Sendable {
     /// ``shutdown(deadline:)`` with `configuration.shutdownGracePeriod`.
     public func shutdown() async {
         await shutdown(deadline: .now() + .nanoseconds(configuration.shutdownGracePeriod.nanosecondsClamped))
+    }
+
+    /// Starts the repeating tick unless it runs already or the pool is shut down.
+    private func startTicker() {
+        let interval = tickInterval
+        state.withLockedValue { state in
+            guard state.ticker == nil, !state.shutdownComplete else { return }
+            state.ticker = eventLoopGroup.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+                [weak self] task in
+                guard let self else {
+                    task.cancel()
+                    return
+                }
+                self.tick()
+            }
+        }
+    }
+
+    private func stopTicker() {
+        let ticker = state.withLockedValue { state in
+            defer { state.ticker = nil }
+            return state.ticker
+        }
+        ticker?.cancel()
     }
 
     private func beginShutdown(deadline: NIODeadline) {

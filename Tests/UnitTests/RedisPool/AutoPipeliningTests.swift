@@ -32,13 +32,17 @@ struct AutoPipeliningTests {
         let pool = RedisConnectionPool(
             configuration: configuration, endpoint: redis.endpoint, eventLoopGroup: group,
             logger: RedisConnectionPoolTests.logger)
+        // The pool's timer (acquire timeout, housekeeping, shutdown deadline) runs while run() runs.
+        let runner = Task { try await pool.run() }
         do {
             let result = try await body(pool, group.next())
             await pool.shutdown(deadline: .now() + .seconds(2))
+            try await runner.value
             try await group.shutdownGracefully()
             return result
         } catch {
             await pool.shutdown(deadline: .now())
+            try? await runner.value
             try await group.shutdownGracefully()
             throw error
         }

@@ -25,12 +25,16 @@ struct RedisConnectionPoolTests {
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger
         )
+        // The pool's timer (acquire timeout, housekeeping, shutdown deadline) runs while run() runs.
+        let runner = Task { try await pool.run() }
         do {
             let result = try await body(pool)
             await pool.shutdown(deadline: .now() + .seconds(2))
+            try await runner.value
             return result
         } catch {
             await pool.shutdown(deadline: .now())
+            try? await runner.value
             throw error
         }
     }
