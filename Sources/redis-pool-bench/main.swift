@@ -106,7 +106,7 @@ func main() async throws {
         : MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
     let configuration = RedisConnectionPool.Configuration(
         maximumConnections: options.connections,
-        minimumIdleConnections: options.connections,
+        minimumConnections: options.connections,
         acquireTimeout: .seconds(5),
         maximumWaiters: max(4096, options.concurrency * 2),
         recordsLeaseTimers: true

@@ -173,7 +173,7 @@ extension PerformanceSuite {
             exhausted.comparesWithBaseline = false
             exhausted.checksRedisCounters = false
             exhausted.server.pool.maximumConnections = 2
-            exhausted.server.pool.minimumIdleConnections = 2
+            exhausted.server.pool.minimumConnections = 2
             exhausted.server.pool.acquireTimeout = .milliseconds(100)
             exhausted.server.pool.maximumWaiters = 100
             // Every request reaches the pool at once: the subject here is the pool's own limit, not admission's.

@@ -33,14 +33,14 @@ extension PerformanceSuite {
         /// What many services start with: a new Redis connection for every request, no limit in front.
         static let connectionPerRequest = reference("connectionPerRequest") { server in
             server.pool.reusesConnections = false
-            server.pool.minimumIdleConnections = 0
+            server.pool.minimumConnections = 0
             server.maxConcurrentRequests = Self.unlimited
         }
 
         /// A common client default: 10 connections, callers wait up to 5 s for one, no limit in front.
         static let defaultPool = reference("defaultPool") { server in
             server.pool.maximumConnections = 10
-            server.pool.minimumIdleConnections = 10
+            server.pool.minimumConnections = 10
             server.pool.acquireTimeout = .seconds(5)
             server.maxConcurrentRequests = Self.unlimited
         }

@@ -9,8 +9,8 @@ extension AuthServiceConfiguration {
             }
             self.pool.maximumConnections = value
         }
-        if let value = try reader.int("AUTH_POOL_MIN_IDLE") {
-            self.pool.minimumIdleConnections = max(0, min(value, self.pool.maximumConnections))
+        if let value = try reader.int("AUTH_POOL_MIN_CONNECTIONS") {
+            self.pool.minimumConnections = max(0, min(value, self.pool.maximumConnections))
         }
         if let value = try reader.int("AUTH_POOL_MAX_WAITERS") { self.pool.maximumWaiters = max(0, value) }
         if let value = try reader.milliseconds("AUTH_POOL_ACQUIRE_TIMEOUT_MS") { self.pool.acquireTimeout = value }

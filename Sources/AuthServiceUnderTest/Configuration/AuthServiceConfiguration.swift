@@ -24,7 +24,7 @@ public struct AuthServiceConfiguration: Sendable {
     /// (`redis://[user:password@]host:port[/db]`).
     public var redis = RedisEndpoint()
     /// Connection-pool configuration (defaults from `RedisConnectionPool.Configuration`: 160 connections, ...).
-    /// Env `AUTH_POOL_MAX_CONNECTIONS`, `AUTH_POOL_MIN_IDLE`, `AUTH_POOL_MAX_WAITERS`,
+    /// Env `AUTH_POOL_MAX_CONNECTIONS`, `AUTH_POOL_MIN_CONNECTIONS`, `AUTH_POOL_MAX_WAITERS`,
     /// `AUTH_POOL_ACQUIRE_TIMEOUT_MS`, `AUTH_POOL_CONNECT_TIMEOUT_MS`, `AUTH_POOL_COMMAND_TIMEOUT_MS`,
     /// `AUTH_POOL_AUTO_PIPELINE_LIMIT`.
     public var pool: RedisConnectionPool.Configuration = .init()

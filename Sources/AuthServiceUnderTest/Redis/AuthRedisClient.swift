@@ -33,6 +33,10 @@ extension AuthRedisClient {
 }
 
 extension RedisConnectionPool: AuthRedisClient {
+    public func command(_ arguments: [String]) async throws -> RedisReply {
+        try await command(arguments, idempotent: false)
+    }
+
     public func command(_ arguments: [String], idempotent: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<RedisReply> {
         command(arguments, idempotent: idempotent)
     }

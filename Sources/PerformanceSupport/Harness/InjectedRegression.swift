@@ -47,7 +47,7 @@ public enum InjectedRegression: String, Sendable, CaseIterable {
     private static func smallPoolConfiguration(_ configuration: RedisConnectionPool.Configuration) -> RedisConnectionPool.Configuration {
         var small = configuration
         small.maximumConnections = 4
-        small.minimumIdleConnections = min(configuration.minimumIdleConnections, 4)
+        small.minimumConnections = min(configuration.minimumConnections, 4)
         small.metricsPublishInterval = .seconds(3600)
         small.poolName = "injected-hidden"
         return small

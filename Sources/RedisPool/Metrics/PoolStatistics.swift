@@ -11,8 +11,6 @@ package struct PoolStatistics: Sendable {
     package var connectionsCreated = 0
     package var connectionsClosed = 0
     package var connectionFailures = 0
-    package var peakInUse = 0
-    package var peakWaiters = 0
     package var acquireWait = PoolStatistics.makeHistogram()
     package var leaseHold = PoolStatistics.makeHistogram()
 

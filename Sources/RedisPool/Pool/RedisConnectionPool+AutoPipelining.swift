@@ -26,7 +26,7 @@ extension RedisConnectionPool {
             let loop = MultiThreadedEventLoopGroup.currentEventLoop,
             let box = tickBatches[ObjectIdentifier(loop)]
         else {
-            return withLease { $0.send(arguments) }
+            return withLease { self.send(arguments, on: $0) }
         }
         let batch = box.value
         if let lease = batch.lease {
@@ -35,13 +35,10 @@ extension RedisConnectionPool {
             }
             flushTickBatch(batch)
         }
-        let now = NIODeadline.now()
-        switch state.withLockedValue({ $0.machine.lease(now: now) }) {
+        var attempt = 0
+        let (decision, now) = leaseNow(attempt: &attempt)
+        switch decision {
         case .leased(let lease):
-            guard !lease.connection.isClosed else {
-                release(lease, closed: true, roundTrips: 0)
-                return withLease(attempt: 1) { $0.send(arguments) }
-            }
             batch.lease = lease
             if !batch.flushScheduled {
                 batch.flushScheduled = true
@@ -55,7 +52,7 @@ extension RedisConnectionPool {
         case .failed(let error):
             return loop.makeFailedFuture(error)
         case .mustWait(let id):
-            return waitForLease(id, since: now, attempt: 0, slot: nil) { $0.send(arguments) }
+            return waitForLease(id, since: now, attempt: attempt, slot: nil) { self.send(arguments, on: $0) }
         }
     }
 

@@ -4,16 +4,17 @@ extension RedisConnectionPool {
     public struct Configuration: Sendable, Hashable {
         /// Hard cap on open connections (connecting + idle + leased + being pinged + closing). Default `160`.
         public var maximumConnections: Int
-        /// The pool opens this many connections at start (`run()`) and never lets the idle timeout shrink it below
-        /// this number of connections. Default `8`.
-        public var minimumIdleConnections: Int
+        /// Minimum number of open connections, idle or leased (a total, not a number of idle ones): opened by `run()`,
+        /// reopened when connections close, and never closed by the idle timeout. Clamped to `0...maximumConnections`.
+        /// Default `8`.
+        public var minimumConnections: Int
         /// Longest time a caller waits for a connection before failing with ``RedisPoolError/Code/acquireTimeout``.
         /// Default `1 s`. Precision is ``tickInterval``.
         public var acquireTimeout: Duration
         /// Longest waiter queue; a lease beyond it fails at once with ``RedisPoolError/Code/tooManyWaiters``.
         /// Default `4096`.
         public var maximumWaiters: Int
-        /// An idle connection unused for this long is closed (while more than `minimumIdleConnections` are open).
+        /// An idle connection unused for this long is closed (while more than `minimumConnections` are open).
         /// `nil` disables. Default `60 s`.
         public var idleTimeout: Duration?
         /// An idle connection without traffic for this long is checked with `PING`; a failed PING closes it.
@@ -107,7 +108,7 @@ extension RedisConnectionPool {
 
         public init(
             maximumConnections: Int = 160,
-            minimumIdleConnections: Int = 8,
+            minimumConnections: Int = 8,
             acquireTimeout: Duration = .seconds(1),
             maximumWaiters: Int = 4096,
             idleTimeout: Duration? = .seconds(60),
@@ -129,7 +130,7 @@ extension RedisConnectionPool {
             autoPipelineLimit: Int = 32
         ) {
             self.maximumConnections = max(1, maximumConnections)
-            self.minimumIdleConnections = min(max(0, minimumIdleConnections), self.maximumConnections)
+            self.minimumConnections = min(max(0, minimumConnections), self.maximumConnections)
             self.acquireTimeout = acquireTimeout
             self.maximumWaiters = max(0, maximumWaiters)
             self.idleTimeout = idleTimeout

@@ -11,8 +11,11 @@ import ServiceLifecycle
 /// lock around the state machine, and the side effects (connect, close, PING, resume waiters, log) executed outside it.
 /// One repeating timer (every `tickInterval`, on one event loop) expires overdue waiters and does the housekeeping.
 ///
-/// The pool serves leases as soon as it is created; `run()` (a ServiceLifecycle `Service`) prewarms
-/// `minimumIdleConnections` and shuts the pool down gracefully when the service group does.
+/// `run()` (a ServiceLifecycle `Service`) starts that timer, prewarms `minimumConnections` and shuts the pool down
+/// gracefully when the service group does. The pool serves leases as soon as it is created (connections are opened on
+/// demand), but everything timed — acquire-timeout expiry, reconnecting after a backoff, idle timeout, keep-alive,
+/// leak warnings, the shutdown deadline, metrics publishing — happens only while `run()` runs: run it for as long as
+/// the pool is in use.
 public final class RedisConnectionPool: Service, Sendable {
     typealias Lease = PoolLease<RedisConnection>
     typealias Waiter = PoolWaiter<Lease>
@@ -32,10 +35,11 @@ public final class RedisConnectionPool: Service, Sendable {
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     let state: NIOLockedValueBox<State>
-    private let commandErrors = ManagedAtomic<Int>(0)
-    private let connectionLossRetries = ManagedAtomic<Int>(0)
-    private let commandTimeouts = ManagedAtomic<Int>(0)
-    private let publisher: PoolMetricsPublisher
+    let commandErrors = ManagedAtomic<Int>(0)
+    let connectionLossRetries = ManagedAtomic<Int>(0)
+    let commandTimeouts = ManagedAtomic<Int>(0)
+    let publisher: PoolMetricsPublisher
+    private let tickInterval: TimeAmount
     private let ticksPerPublish: Int
     /// Auto-pipelining: one batch per event loop of the group, each touched only on its loop.
     let tickBatches: [ObjectIdentifier: NIOLoopBoundBox<TickBatch>]
@@ -55,19 +59,9 @@ public final class RedisConnectionPool: Service, Sendable {
         self.state = NIOLockedValueBox(State(machine: Machine(configuration: configuration)))
         self.publisher = PoolMetricsPublisher(poolName: configuration.poolName)
         let tick = max(1, configuration.tickInterval.nanosecondsClamped)
+        self.tickInterval = .nanoseconds(tick)
         self.ticksPerPublish = Int(max(1, configuration.metricsPublishInterval.nanosecondsClamped / tick))
         self.tickBatches = Self.makeTickBatches(eventLoopGroup)
-
-        let interval = TimeAmount.nanoseconds(tick)
-        let ticker = eventLoopGroup.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) {
-            [weak self] task in
-            guard let self else {
-                task.cancel()
-                return
-            }
-            self.tick()
-        }
-        self.state.withLockedValue { $0.ticker = ticker }
     }
 
     deinit {
@@ -76,10 +70,12 @@ public final class RedisConnectionPool: Service, Sendable {
 
     // MARK: Service
 
-    /// Prewarms `minimumIdleConnections`, then waits. On graceful shutdown it stops new leases, waits up to
-    /// `shutdownGracePeriod` for leases to return and closes every connection; on task cancellation it closes at once.
-    /// Returns when every connection is closed.
+    /// Starts the pool's timer (every `tickInterval`), prewarms `minimumConnections`, then waits. On graceful shutdown
+    /// it stops new leases, waits up to `shutdownGracePeriod` for leases to return and closes every connection; on task
+    /// cancellation it closes at once. Returns when every connection is closed; the timer stops then.
     public func run() async throws {
+        startTicker()
+        defer { stopTicker() }
         let actions = state.withLockedValue { $0.machine.start(now: .now()) }
         execute(actions)
         let grace = TimeAmount.nanoseconds(configuration.shutdownGracePeriod.nanosecondsClamped)
@@ -95,7 +91,8 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     /// Graceful shutdown: new leases fail with `poolShutdown`, waiters are failed, idle connections closed; leased
-    /// connections are closed when returned or at `deadline`. Returns when every connection is closed.
+    /// connections are closed when returned or at `deadline` (enforced by the timer, so only while `run()` runs).
+    /// Returns when every connection is closed.
     public func shutdown(deadline: NIODeadline) async {
         beginShutdown(deadline: deadline)
         await waitForShutdown()
@@ -104,6 +101,30 @@ public final class RedisConnectionPool: Service, Sendable {
     /// ``shutdown(deadline:)`` with `configuration.shutdownGracePeriod`.
     public func shutdown() async {
         await shutdown(deadline: .now() + .nanoseconds(configuration.shutdownGracePeriod.nanosecondsClamped))
+    }
+
+    /// Starts the repeating tick unless it runs already or the pool is shut down.
+    private func startTicker() {
+        let interval = tickInterval
+        state.withLockedValue { state in
+            guard state.ticker == nil, !state.shutdownComplete else { return }
+            state.ticker = eventLoopGroup.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+                [weak self] task in
+                guard let self else {
+                    task.cancel()
+                    return
+                }
+                self.tick()
+            }
+        }
+    }
+
+    private func stopTicker() {
+        let ticker = state.withLockedValue { state in
+            defer { state.ticker = nil }
+            return state.ticker
+        }
+        ticker?.cancel()
     }
 
     private func beginShutdown(deadline: NIODeadline) {
@@ -122,10 +143,11 @@ public final class RedisConnectionPool: Service, Sendable {
         }
     }
 
-    // MARK: Leasing
+    // MARK: Commands
 
-    /// Leases a connection for `body` and returns it when `body` returns or throws (also on task cancellation).
-    /// Errors thrown by `body` are rethrown unchanged. Do not keep the connection after `body` returns.
+    /// Leases a connection for `body` and gives it back when `body` returns or throws. With no idle connection the
+    /// task waits in the queue (failing with `acquireTimeout`, or with `CancellationError` when the task is
+    /// cancelled). Errors thrown by `body` are rethrown unchanged. Do not keep the connection after `body` returns.
     public func withConnection<R: Sendable>(_ body: (RedisConnection) async throws -> R) async throws -> R {
         let lease = try await self.lease()
         let result: R
@@ -142,27 +164,25 @@ public final class RedisConnectionPool: Service, Sendable {
 
     /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
     ///
+    /// An `idempotent` command (a read such as `GET`, or a write that may safely run twice) is retried on another
+    /// connection, up to `connectionLossRetries` times and after `connectionLossRetryDelay` (doubling), when its
+    /// connection closed before the reply arrived. Each retry is counted in ``PoolMetrics/connectionLossRetries``.
+    /// Default `false`: no retry.
+    ///
     /// The command never waits for a thread while holding a connection: the lease ends on the connection's event loop
     /// the moment the reply arrives, and a command queued for a connection is written by the event loop that releases
-    /// it (not by a task that would first have to be scheduled). A queued command leaves the queue by acquire timeout,
-    /// not by task cancellation.
+    /// it (not by a task that would first have to be scheduled). A queued command leaves the queue by acquire timeout
+    /// or when its task is cancelled.
     @discardableResult
-    public func command(_ arguments: [String]) async throws -> RedisReply {
-        try await command(arguments, idempotent: false)
-    }
-
-    /// Like ``command(_:)``; an `idempotent` command (a read such as `GET`, or a write that may safely run twice) is
-    /// retried on another connection, up to `connectionLossRetries` times and after `connectionLossRetryDelay`
-    /// (doubling), when its connection closed before the reply arrived. Each retry is counted in
-    /// ``PoolMetrics/connectionLossRetries``.
-    @discardableResult
-    public func command(_ arguments: [String], idempotent: Bool) async throws -> RedisReply {
+    public func command(_ arguments: [String], idempotent: Bool = false) async throws -> RedisReply {
         var retries = idempotent ? configuration.connectionLossRetries : 0
         var pause = configuration.connectionLossRetryDelay
         let reply: RedisReply
         while true {
             do {
-                reply = try await cancellable { slot in self.withLease(slot: slot) { $0.send(arguments) } }
+                reply = try await cancellable { slot in
+                    self.withLease(slot: slot) { self.send(arguments, on: $0) }
+                }
                 break
             } catch let error as RedisConnectionError where error.code == .connectionClosed && retries > 0 {
                 retries -= 1
@@ -180,11 +200,6 @@ public final class RedisConnectionPool: Service, Sendable {
             throw RedisServerError(message: message)
         }
         return reply
-    }
-
-    /// Sends one command on a pooled connection; error replies come back as `.error`.
-    public func send(_ arguments: [String]) -> EventLoopFuture<RedisReply> {
-        withLease { $0.send(arguments) }
     }
 
     /// ``command(_:idempotent:)`` without a task: for callers on an event loop (the HTTP handlers). The future fails
@@ -219,186 +234,11 @@ public final class RedisConnectionPool: Service, Sendable {
         }
     }
 
-    /// Runs one command on a pooled connection; an error reply is thrown as `RedisServerError`.
-    @discardableResult
-    public func command(_ arguments: String...) async throws -> RedisReply {
-        try await command(arguments)
-    }
-
-    /// Sends several commands in one write on one pooled connection; replies in order, error replies as `.error`.
-    /// Leased and released like `command`.
+    /// Sends several commands in one write on one pooled connection; replies in order, error replies as `.error`
+    /// (not thrown). Leased, queued and cancelled like ``command(_:idempotent:)``; never retried.
     public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
-        try await cancellable { slot in self.withLease(slot: slot) { $0.sendPipeline(commands) } }
-    }
-
-    /// Leases a connection, runs `operation` on it and releases it when the operation's future completes — on the
-    /// event loop, without a task hop. When no connection is free the operation is queued as a waiter and run by
-    /// whichever event loop releases a connection.
-    /// Awaits a queued operation; cancelling the task removes its waiter from the queue.
-    private func cancellable<T: Sendable>(_ start: (WaiterSlot) -> EventLoopFuture<T>) async throws -> T {
-        let slot = WaiterSlot()
-        return try await withTaskCancellationHandler {
-            try await start(slot).get()
-        } onCancel: {
-            if let id = slot.cancel() { self.cancelQueued(id) }
-        }
-    }
-
-    private func cancelQueued(_ id: PoolWaiterID) {
-        let waiter = state.withLockedValue { $0.machine.cancelWaiter(id) }
-        waiter?.resume(throwing: CancellationError())
-    }
-
-    func withLease<T: Sendable>(
-        attempt: Int = 0,
-        slot: WaiterSlot? = nil,
-        _ operation: @escaping @Sendable (RedisConnection) -> EventLoopFuture<T>
-    ) -> EventLoopFuture<T> {
-        let now = NIODeadline.now()
-        let decision = state.withLockedValue { $0.machine.lease(now: now) }
-        switch decision {
-        case .leased(let lease):
-            return run(lease, attempt: attempt, operation)
-        case .failed(let error):
-            return eventLoopGroup.any().makeFailedFuture(error)
-        case .mustWait(let id):
-            return waitForLease(id, since: now, attempt: attempt, slot: slot, operation)
-        }
-    }
-
-    /// Queues `operation` as waiter `id` (from a `.mustWait` lease decision); it runs when a connection is handed over.
-    func waitForLease<T: Sendable>(
-        _ id: PoolWaiterID,
-        since now: NIODeadline,
-        attempt: Int,
-        slot: WaiterSlot?,
-        _ operation: @escaping @Sendable (RedisConnection) -> EventLoopFuture<T>
-    ) -> EventLoopFuture<T> {
-        let promise = eventLoopGroup.any().makePromise(of: T.self)
-        let recordsWait = configuration.recordsLeaseTimers
-        let waiter = PoolWaiter<Lease> { result in
-            switch result {
-            case .success(let lease):
-                if recordsWait { self.publisher.waitTime.recordNanoseconds(lease.leasedAt.nanoseconds(since: now)) }
-                self.run(lease, attempt: attempt, operation).cascade(to: promise)
-            case .failure(let error):
-                promise.fail(error)
-            }
-        }
-        if let slot, !slot.set(id) {
-            promise.fail(CancellationError())
-            return promise.futureResult
-        }
-        let enqueued = state.withLockedValue { $0.machine.enqueue(id, waiter: waiter, enqueuedAt: now, now: .now()) }
-        switch enqueued {
-        case .leased(let lease): waiter.resume(returning: lease)
-        case .failed(let error): waiter.resume(throwing: error)
-        case .enqueued(let actions):
-            execute(actions)
-            // Cancelled between `set` and `enqueue`: the handler found nothing to remove, so remove it here.
-            if let slot, slot.isCancelled { cancelQueued(id) }
-        }
-        return promise.futureResult
-    }
-
-    private func run<T: Sendable>(
-        _ lease: Lease, attempt: Int, _ operation: @escaping @Sendable (RedisConnection) -> EventLoopFuture<T>
-    ) -> EventLoopFuture<T> {
-        // A connection may have closed before the pool processed its closeFuture: skip it (bounded).
-        if lease.connection.isClosed {
-            release(lease, closed: true, roundTrips: 0)
-            guard attempt < configuration.maximumConnections else {
-                return lease.connection.eventLoop.makeFailedFuture(
-                    RedisPoolError(code: .redisUnavailable, message: "every leased connection was closed"))
-            }
-            return withLease(attempt: attempt + 1, operation)
-        }
-        let future = operation(lease.connection)
-        future.whenComplete { result in
-            if case .failure(let error) = result { self.countError(error) }
-            self.release(lease)
-        }
-        return future
-    }
-
-    @inline(__always)
-    func lease() async throws -> Lease {
-        // A connection may have closed without the pool having processed its closeFuture yet: skip it (bounded).
-        for _ in 0...configuration.maximumConnections {
-            let now = NIODeadline.now()
-            let decision = state.withLockedValue { $0.machine.lease(now: now) }
-            let lease: Lease
-            switch decision {
-            case .leased(let leased):
-                lease = leased
-            case .failed(let error):
-                throw error
-            case .mustWait(let id):
-                lease = try await wait(id, enqueuedAt: now)
-            }
-            if !lease.connection.isClosed { return lease }
-            release(lease, closed: true, roundTrips: 0)
-        }
-        throw RedisPoolError(code: .redisUnavailable, message: "every leased connection was closed")
-    }
-
-    private func wait(_ id: PoolWaiterID, enqueuedAt: NIODeadline) async throws -> Lease {
-        let lease = try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Lease, any Error>) in
-                // Checked under the lock: if the cancellation handler already ran it found no waiter to remove,
-                // so a cancelled task must not be queued.
-                let waiter = PoolWaiter<Lease> { continuation.resume(with: $0) }
-                let decision = state.withLockedValue { state -> Machine.EnqueueDecision? in
-                    if Task.isCancelled { return nil }
-                    return state.machine.enqueue(id, waiter: waiter, enqueuedAt: enqueuedAt, now: .now())
-                }
-                switch decision {
-                case nil:
-                    continuation.resume(throwing: CancellationError())
-                case .leased(let lease):
-                    continuation.resume(returning: lease)
-                case .failed(let error):
-                    continuation.resume(throwing: error)
-                case .enqueued(let actions):
-                    execute(actions)
-                }
-            }
-        } onCancel: {
-            let waiter = state.withLockedValue { $0.machine.cancelWaiter(id) }
-            waiter?.resume(throwing: CancellationError())
-        }
-        if configuration.recordsLeaseTimers {
-            publisher.waitTime.recordNanoseconds(lease.leasedAt.nanoseconds(since: enqueuedAt))
-        }
-        return lease
-    }
-
-    @inline(__always)
-    func release(_ lease: Lease, closed: Bool = false, roundTrips: Int = 1) {
-        let now = NIODeadline.now()
-        let isClosed = closed || lease.connection.isClosed
-        let action = state.withLockedValue {
-            $0.machine.release(
-                lease.id, leasedAt: lease.leasedAt, now: now, connectionClosed: isClosed, roundTrips: roundTrips)
-        }
-        switch action {
-        case .none:
-            break
-        case .handOff(let waiter, let next):
-            waiter.resume(returning: next)
-        case .close(let connection):
-            connection.close()
-        }
-        if configuration.recordsLeaseTimers {
-            publisher.useTime.recordNanoseconds(now.nanoseconds(since: lease.leasedAt))
-        }
-    }
-
-    func countError(_ error: any Error, commands: Int = 1) {
-        if let error = error as? RedisConnectionError, error.code == .commandTimeout {
-            commandTimeouts.wrappingIncrement(by: commands, ordering: .relaxed)
-        } else if error is RedisServerError || error is RedisConnectionError {
-            commandErrors.wrappingIncrement(by: commands, ordering: .relaxed)
+        try await cancellable { slot in
+            self.withLease(slot: slot) { lease in self.releasing(lease, lease.connection.sendPipeline(commands)) }
         }
     }
 
@@ -433,18 +273,19 @@ public final class RedisConnectionPool: Service, Sendable {
         }
     }
 
-    private func execute(_ actions: Machine.Actions) {
-        for (waiter, result) in actions.resume {
-            switch result {
-            case .success(let lease): waiter.resume(returning: lease)
-            case .failure(let error): waiter.resume(throwing: error)
+    func execute(_ actions: Machine.Actions) {
+        for resume in actions.resume {
+            switch resume.result {
+            case .success(let lease): resume.waiter.resume(returning: lease)
+            case .failure(let error): resume.waiter.resume(throwing: error)
             }
         }
         for connection in actions.close {
             connection.close()
         }
-        for (id, connection) in actions.ping {
-            connection.send(["PING"]).whenComplete { result in
+        for ping in actions.ping {
+            let id = ping.id
+            ping.connection.send(["PING"]).whenComplete { result in
                 let success: Bool
                 if case .success(.status("PONG")) = result { success = true } else { success = false }
                 let actions = self.state.withLockedValue { $0.machine.pingCompleted(id, success: success, now: .now()) }
@@ -523,33 +364,4 @@ public final class RedisConnectionPool: Service, Sendable {
             logger.warning("shutdown deadline reached: closing leased redis connections", metadata: ["count": "\(count)"])
         }
     }
-}
-
-/// The waiter id of a queued operation, shared with its task's cancellation handler.
-final class WaiterSlot: Sendable {
-    private let state = NIOLockedValueBox<(id: PoolWaiterID?, cancelled: Bool)>((nil, false))
-    /// Records the id; `false` when the task was already cancelled (then it must not be queued).
-    func set(_ id: PoolWaiterID) -> Bool {
-        state.withLockedValue { state in
-            if state.cancelled { return false }
-            state.id = id
-            return true
-        }
-    }
-    /// Marks cancelled and returns the id to remove, if one was queued.
-    func cancel() -> PoolWaiterID? {
-        state.withLockedValue { state in
-            state.cancelled = true
-            return state.id
-        }
-    }
-    var isCancelled: Bool { state.withLockedValue { $0.cancelled } }
-}
-
-/// A queued lease request: a suspended task or a command to write as soon as a connection is handed over.
-struct PoolWaiter<Lease: Sendable>: Sendable {
-    let complete: @Sendable (Result<Lease, any Error>) -> Void
-    init(_ complete: @escaping @Sendable (Result<Lease, any Error>) -> Void) { self.complete = complete }
-    func resume(returning lease: Lease) { complete(.success(lease)) }
-    func resume(throwing error: any Error) { complete(.failure(error)) }
 }

@@ -26,4 +26,5 @@ public struct RedisPoolError: Error, Sendable, Hashable, CustomStringConvertible
     static let tooManyWaiters = RedisPoolError(code: .tooManyWaiters, message: "too many waiters (maximumWaiters reached)")
     static let redisUnavailable = RedisPoolError(code: .redisUnavailable, message: "Redis unavailable (circuit breaker open)")
     static let poolShutdown = RedisPoolError(code: .poolShutdown, message: "connection pool is shut down")
+    static let everyConnectionClosed = RedisPoolError(code: .redisUnavailable, message: "every leased connection was closed")
 }

@@ -22,7 +22,7 @@ enum AuthServerHarness {
         configuration.keyPrefix = "authtest-\(UInt32.random(in: 0...UInt32.max)):"
         configuration.hashIterations = 1_000
         configuration.pool.maximumConnections = 16
-        configuration.pool.minimumIdleConnections = 2
+        configuration.pool.minimumConnections = 2
         configuration.pool.acquireTimeout = .milliseconds(500)
         return configuration
     }

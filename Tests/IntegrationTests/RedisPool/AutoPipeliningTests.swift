@@ -32,13 +32,17 @@ struct AutoPipeliningTests {
         let pool = RedisConnectionPool(
             configuration: configuration, endpoint: redis.endpoint, eventLoopGroup: group,
             logger: RedisConnectionPoolTests.logger)
+        // The pool's timer (acquire timeout, housekeeping, shutdown deadline) runs while run() runs.
+        let runner = Task { try await pool.run() }
         do {
             let result = try await body(pool, group.next())
             await pool.shutdown(deadline: .now() + .seconds(2))
+            try await runner.value
             try await group.shutdownGracefully()
             return result
         } catch {
             await pool.shutdown(deadline: .now())
+            try? await runner.value
             try await group.shutdownGracefully()
             throw error
         }
@@ -47,7 +51,7 @@ struct AutoPipeliningTests {
     @Test func oneTicksCommandsShareALeasePerLimitAndAnswerInOrder() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 8, autoPipelineLimit: 32)
+                maximumConnections: 8, minimumConnections: 8, autoPipelineLimit: 32)
             try await Self.withPool(redis, configuration) { pool, loop in
                 #expect(try await RedisConnectionPoolTests.eventually { pool.metrics().idle == 8 })
                 let before = pool.metrics()
@@ -65,7 +69,7 @@ struct AutoPipeliningTests {
     @Test func aLimitOfOneGivesEveryCommandItsOwnLease() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 8, autoPipelineLimit: 1)
+                maximumConnections: 8, minimumConnections: 8, autoPipelineLimit: 1)
             try await Self.withPool(redis, configuration) { pool, loop in
                 #expect(try await RedisConnectionPoolTests.eventually { pool.metrics().idle == 8 })
                 let before = pool.metrics()
@@ -84,7 +88,7 @@ struct AutoPipeliningTests {
     @Test func aKilledBatchRetriesItsIdempotentCommandsOnly() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 4, minimumIdleConnections: 1, commandTimeout: .seconds(3))
+                maximumConnections: 4, minimumConnections: 1, commandTimeout: .seconds(3))
             try await Self.withPool(redis, configuration) { pool, loop in
                 #expect(try await RedisConnectionPoolTests.eventually { pool.metrics().idle == 1 })
                 let admin = try await RedisConnectionPoolTests.adminConnection(redis)

@@ -25,12 +25,16 @@ struct RedisConnectionPoolTests {
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger
         )
+        // The pool's timer (acquire timeout, housekeeping, shutdown deadline) runs while run() runs.
+        let runner = Task { try await pool.run() }
         do {
             let result = try await body(pool)
             await pool.shutdown(deadline: .now() + .seconds(2))
+            try await runner.value
             return result
         } catch {
             await pool.shutdown(deadline: .now())
+            try? await runner.value
             throw error
         }
     }
@@ -64,11 +68,11 @@ struct RedisConnectionPoolTests {
 
     @Test func everyCommandPathAndReplyType() async throws {
         try await RedisServerProcess.withServer { redis in
-            try await Self.withPool(redis, .init(maximumConnections: 4, minimumIdleConnections: 1)) { pool in
+            try await Self.withPool(redis, .init(maximumConnections: 4, minimumConnections: 1)) { pool in
                 let key = "pool-test:\(redis.port)"
                 #expect(try await pool.command(["SET", key, "value"]) == .status("OK"))
                 #expect(try await pool.command(["GET", key]) == .bulkString(Array("value".utf8)))
-                #expect(try await pool.command("GET", key).string == "value")
+                #expect(try await pool.command(["GET", key]).string == "value")
                 #expect(try await pool.command(["GET", key + ":missing"]) == .null)
                 #expect(try await pool.command(["INCR", key + ":n"]) == .integer(1))
                 _ = try await pool.command(["RPUSH", key + ":list", "a", "b"])
@@ -109,7 +113,7 @@ struct RedisConnectionPoolTests {
 
     @Test func authenticatesWithAPassword() async throws {
         try await RedisServerProcess.withServer(.init(password: "s3cret")) { redis in
-            try await Self.withPool(redis, .init(maximumConnections: 2, minimumIdleConnections: 0)) { (pool: RedisConnectionPool) async throws in
+            try await Self.withPool(redis, .init(maximumConnections: 2, minimumConnections: 0)) { (pool: RedisConnectionPool) async throws in
                 #expect(try await pool.command(["PING"]) == .status("PONG"))
             }
         }
@@ -120,7 +124,7 @@ struct RedisConnectionPoolTests {
     @Test func tenThousandConcurrentLeasesNeverOpenMoreThanEight() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 0, acquireTimeout: .seconds(60), maximumWaiters: 20_000)
+                maximumConnections: 8, minimumConnections: 0, acquireTimeout: .seconds(60), maximumWaiters: 20_000)
             try await Self.withPool(redis, configuration) { pool in
                 let admin = try await Self.adminConnection(redis)
                 defer { admin.close() }
@@ -164,7 +168,7 @@ struct RedisConnectionPoolTests {
     @Test func acquireTimeoutFiresOnTime() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 1, minimumIdleConnections: 1, acquireTimeout: .milliseconds(300))
+                maximumConnections: 1, minimumConnections: 1, acquireTimeout: .milliseconds(300))
             try await Self.withPool(redis, configuration) { pool in
                 let (held, release) = AsyncStream.makeStream(of: Void.self)
                 let holder = Task {
@@ -192,7 +196,7 @@ struct RedisConnectionPoolTests {
     @Test func maximumWaitersRejectsAtOnce() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 1, minimumIdleConnections: 1, acquireTimeout: .seconds(5), maximumWaiters: 2)
+                maximumConnections: 1, minimumConnections: 1, acquireTimeout: .seconds(5), maximumWaiters: 2)
             try await Self.withPool(redis, configuration) { pool in
                 let (held, release) = AsyncStream.makeStream(of: Void.self)
                 let holder = Task { try await pool.withConnection { _ in for await _ in held { break } } }
@@ -219,7 +223,7 @@ struct RedisConnectionPoolTests {
     @Test func cancelledWaitersLeaveTheQueue() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 1, minimumIdleConnections: 1, acquireTimeout: .seconds(10))
+                maximumConnections: 1, minimumConnections: 1, acquireTimeout: .seconds(10))
             try await Self.withPool(redis, configuration) { pool in
                 let (held, release) = AsyncStream.makeStream(of: Void.self)
                 let holder = Task { try await pool.withConnection { _ in for await _ in held { break } } }
@@ -279,7 +283,7 @@ struct RedisConnectionPoolTests {
     @Test func clientKillDuringLoadReplacesConnectionsAndNothingHangs() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 4, acquireTimeout: .seconds(1),
+                maximumConnections: 8, minimumConnections: 4, acquireTimeout: .seconds(1),
                 commandTimeout: .seconds(1))
             try await Self.withPool(redis, configuration) { pool in
                 let admin = try await Self.adminConnection(redis)
@@ -313,7 +317,7 @@ struct RedisConnectionPoolTests {
     func idempotentCommandsAreRetriedOnConnectionLoss(idempotent: Bool) async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 2, minimumIdleConnections: 2, commandTimeout: .seconds(3))
+                maximumConnections: 2, minimumConnections: 2, commandTimeout: .seconds(3))
             try await Self.withPool(redis, configuration) { pool in
                 let admin = try await Self.adminConnection(redis)
                 defer { admin.close() }
@@ -345,7 +349,7 @@ struct RedisConnectionPoolTests {
     @Test func everyInFlightReadSurvivesKillingAllConnectionsAtOnce() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 8, commandTimeout: .seconds(3))
+                maximumConnections: 8, minimumConnections: 8, commandTimeout: .seconds(3))
             try await Self.withPool(redis, configuration) { pool in
                 let admin = try await Self.adminConnection(redis)
                 defer { admin.close() }
@@ -372,7 +376,7 @@ struct RedisConnectionPoolTests {
     @Test func redisRestartFailsFastWhileDownAndServesWithinTwoSeconds() async throws {
         try await RedisServerProcess.withServer(.init(allowExternal: false)) { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 8, minimumIdleConnections: 2, acquireTimeout: .seconds(1),
+                maximumConnections: 8, minimumConnections: 2, acquireTimeout: .seconds(1),
                 connectTimeout: .milliseconds(500), commandTimeout: .seconds(1))
             try await Self.withPool(redis, configuration) { pool in
                 #expect(try await pool.command(["PING"]) == .status("PONG"))
@@ -413,7 +417,7 @@ struct RedisConnectionPoolTests {
     @Test func debugSleepLongerThanCommandTimeoutTimesOutAndReplacesTheConnection() async throws {
         try await RedisServerProcess.withServer(.init(extraArguments: ["--enable-debug-command", "yes"])) { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 2, minimumIdleConnections: 1, commandTimeout: .milliseconds(200))
+                maximumConnections: 2, minimumConnections: 1, commandTimeout: .milliseconds(200))
             try await Self.withPool(redis, configuration) { pool in
                 _ = try await pool.command(["PING"])
                 let clock = ContinuousClock()
@@ -440,7 +444,7 @@ struct RedisConnectionPoolTests {
     @Test func keepAlivePingsIdleConnectionsAndIdleTimeoutShrinksThePool() async throws {
         try await RedisServerProcess.withServer { redis in
             let configuration = RedisConnectionPool.Configuration(
-                maximumConnections: 4, minimumIdleConnections: 1, idleTimeout: .milliseconds(400),
+                maximumConnections: 4, minimumConnections: 1, idleTimeout: .milliseconds(400),
                 keepAliveInterval: .milliseconds(100), housekeepingInterval: .milliseconds(20))
             try await Self.withPool(redis, configuration) { pool in
                 let admin = try await Self.adminConnection(redis)
@@ -452,7 +456,7 @@ struct RedisConnectionPoolTests {
                 release.finish()
                 for holder in holders { try await holder.value }
                 #expect(pool.metrics().totalConnections == 4)
-                // Idle for a while: PINGs keep them alive, the idle timeout closes all but minimumIdleConnections.
+                // Idle for a while: PINGs keep them alive, the idle timeout closes all but minimumConnections.
                 #expect(try await Self.eventually(.seconds(3)) { pool.metrics().totalConnections == 1 })
                 let stats = try await admin.command(["INFO", "commandstats"]).string ?? ""
                 #expect(stats.contains("cmdstat_ping:calls="))
@@ -473,7 +477,7 @@ struct RedisConnectionPoolTests {
     @Test func shutdownWaitsForLeasesAndRejectsNewOnes() async throws {
         try await RedisServerProcess.withServer { redis in
             let pool = RedisConnectionPool(
-                configuration: .init(maximumConnections: 2, minimumIdleConnections: 2),
+                configuration: .init(maximumConnections: 2, minimumConnections: 2),
                 endpoint: redis.endpoint, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Self.logger)
             let runner = Task { try await pool.run() }
             #expect(try await Self.eventually { pool.metrics().idle == 2 })
@@ -505,7 +509,7 @@ struct RedisConnectionPoolTests {
     @Test func runReturnsPromptlyWhenCancelled() async throws {
         try await RedisServerProcess.withServer { redis in
             let pool = RedisConnectionPool(
-                configuration: .init(maximumConnections: 4, minimumIdleConnections: 4),
+                configuration: .init(maximumConnections: 4, minimumConnections: 4),
                 endpoint: redis.endpoint, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Self.logger)
             let runner = Task { try await pool.run() }
             #expect(try await Self.eventually { pool.metrics().idle == 4 })

@@ -20,7 +20,7 @@ struct PoolStateMachineTests {
 
     static func configuration(
         max: Int = 4,
-        minIdle: Int = 0,
+        minConnections: Int = 0,
         acquireTimeout: Duration = .milliseconds(500),
         maximumWaiters: Int = 100,
         idleTimeout: Duration? = nil,
@@ -31,7 +31,7 @@ struct PoolStateMachineTests {
     ) -> RedisConnectionPool.Configuration {
         .init(
             maximumConnections: max,
-            minimumIdleConnections: minIdle,
+            minimumConnections: minConnections,
             acquireTimeout: acquireTimeout,
             maximumWaiters: maximumWaiters,
             idleTimeout: idleTimeout,
@@ -68,8 +68,8 @@ struct PoolStateMachineTests {
             let connection = FakeConnection(start + offset)
             connections[id] = connection
             let actions = machine.connectSucceeded(id, connection: connection, now: time)
-            for (waiter, result) in actions.resume {
-                if case .success(let lease) = result { served.append((waiter, lease)) }
+            for resume in actions.resume {
+                if case .success(let lease) = resume.result { served.append((resume.waiter, lease)) }
             }
             all.connect += actions.connect
             all.close += actions.close
@@ -79,8 +79,8 @@ struct PoolStateMachineTests {
     }
 
     static func failures(_ actions: Machine.Actions) -> [(Int, RedisPoolError.Code)] {
-        actions.resume.compactMap { waiter, result in
-            if case .failure(let error) = result { return (waiter, error.code) }
+        actions.resume.compactMap { resume in
+            if case .failure(let error) = resume.result { return (resume.waiter, error.code) }
             return nil
         }
     }
@@ -111,14 +111,14 @@ struct PoolStateMachineTests {
         #expect(metrics.acquireWaitMs.max >= 4.9)  // the first waited 5 ms
     }
 
-    @Test func startPrewarmsMinimumIdleConnections() {
-        var machine = Machine(configuration: Self.configuration(max: 10, minIdle: 3))
+    @Test func startPrewarmsMinimumConnections() {
+        var machine = Machine(configuration: Self.configuration(max: 10, minConnections: 3))
         let actions = machine.start(now: Self.at(0))
         #expect(actions.connect.count == 3)
         _ = Self.connectAll(&machine, actions.connect, at: Self.at(1))
         #expect(machine.idleCount == 3 && machine.totalConnections == 3)
         // No further connections wanted.
-        #expect(machine.tick(now: Self.at(200)).connect.isEmpty)
+        #expect(machine.tick(now: Self.at(200)) == Machine.Actions())
     }
 
     @Test func neverOpensMoreThanMaximumAndServesWaitersInFIFOOrder() {
@@ -185,7 +185,7 @@ struct PoolStateMachineTests {
         #expect(served.isEmpty)
         #expect(machine.idleCount == 1)
         // The stale queue entry is skipped by timeouts too.
-        #expect(Self.failures(machine.tick(now: Self.at(10_000))).isEmpty)
+        #expect(machine.tick(now: Self.at(10_000)) == Machine.Actions())
     }
 
     @Test func releaseOfAClosedConnectionClosesItAndReplacesItForWaiters() {
@@ -229,13 +229,13 @@ struct PoolStateMachineTests {
     }
 
     @Test func connectionClosedWhileLeasedFreesTheSlot() {
-        var machine = Machine(configuration: Self.configuration(max: 2, minIdle: 1))
+        var machine = Machine(configuration: Self.configuration(max: 2, minConnections: 1))
         let start = machine.start(now: Self.at(0))
         _ = Self.connectAll(&machine, start.connect, at: Self.at(1))
         let (lease, _, _) = Self.request(&machine, waiter: 1, at: Self.at(2))
         let actions = machine.connectionClosed(lease!.id, now: Self.at(3))
         #expect(machine.inUseCount == 0)
-        #expect(actions.connect.count == 1)  // back to minimumIdleConnections
+        #expect(actions.connect.count == 1)  // back to minimumConnections
         guard case .none = machine.release(lease!.id, leasedAt: lease!.leasedAt, now: Self.at(4)) else {
             Issue.record("release of a removed connection must be a no-op")
             return
@@ -261,8 +261,8 @@ struct PoolStateMachineTests {
         var machine = Machine(configuration: Self.configuration(max: 4))
         let (_, actions, _) = Self.request(&machine, waiter: 1, at: Self.at(0))
         let failed = machine.connectFailed(actions!.connect[0], now: Self.at(10), randomUnit: 0.5)
-        #expect(failed.events == [.connectFailed(consecutiveFailures: 1, retryInNanoseconds: 100_000_000)])
-        #expect(failed.resume.isEmpty && machine.waiterCount == 1)
+        #expect(failed == Machine.Actions(events: [.connectFailed(consecutiveFailures: 1, retryInNanoseconds: 100_000_000)]))
+        #expect(machine.waiterCount == 1)
         #expect(machine.tick(now: Self.at(109)).connect.isEmpty)
         let retry = machine.tick(now: Self.at(110))
         #expect(retry.connect.count == 1)
@@ -313,7 +313,7 @@ struct PoolStateMachineTests {
     // MARK: Idle timeout, keep-alive, leaks
 
     @Test func idleTimeoutClosesSurplusConnectionsDownToMinimum() {
-        var machine = Machine(configuration: Self.configuration(max: 4, minIdle: 1, idleTimeout: .seconds(1)))
+        var machine = Machine(configuration: Self.configuration(max: 4, minConnections: 1, idleTimeout: .seconds(1)))
         var connects: [PoolConnectionID] = []
         for waiter in 1...3 { connects += Self.request(&machine, waiter: waiter, at: Self.at(0)).1?.connect ?? [] }
         let (_, served, _) = Self.connectAll(&machine, connects, at: Self.at(1))
@@ -327,7 +327,7 @@ struct PoolStateMachineTests {
     }
 
     @Test func keepAlivePingsIdleConnectionsAndClosesOnFailure() {
-        var machine = Machine(configuration: Self.configuration(max: 2, minIdle: 2, keepAlive: .seconds(30)))
+        var machine = Machine(configuration: Self.configuration(max: 2, minConnections: 2, keepAlive: .seconds(30)))
         let start = machine.start(now: Self.at(0))
         _ = Self.connectAll(&machine, start.connect, at: Self.at(0))
         #expect(machine.tick(now: Self.at(29_000)).ping.isEmpty)
@@ -337,12 +337,14 @@ struct PoolStateMachineTests {
         // Not leasable while pinged: a lease must wait.
         if case .mustWait = machine.lease(now: Self.at(30_001)) {} else { Issue.record("expected wait while pinging") }
         _ = machine.enqueue(0, waiter: 7, enqueuedAt: Self.at(30_001), now: Self.at(30_001))
-        let ok = machine.pingCompleted(pings[0].0, success: true, now: Self.at(30_002))
-        #expect(ok.resume.map(\.0) == [7])  // the waiter gets the freshly pinged connection
-        let bad = machine.pingCompleted(pings[1].0, success: false, now: Self.at(30_002))
-        #expect(bad.close.count == 1 && bad.close[0] === pings[1].1)
-        // The closed one is replaced (minimumIdleConnections).
-        #expect(machine.connectionClosed(pings[1].0, now: Self.at(30_003)).connect.count == 1)
+        let ok = machine.pingCompleted(pings[0].id, success: true, now: Self.at(30_002))
+        // The waiter gets the freshly pinged connection.
+        let handedOver = Machine.Lease(id: pings[0].id, connection: pings[0].connection, leasedAt: Self.at(30_002))
+        #expect(ok == Machine.Actions(resume: [.init(waiter: 7, result: .success(handedOver))]))
+        let bad = machine.pingCompleted(pings[1].id, success: false, now: Self.at(30_002))
+        #expect(bad == Machine.Actions(close: [pings[1].connection]))
+        // The closed one is replaced (minimumConnections).
+        #expect(machine.connectionClosed(pings[1].id, now: Self.at(30_003)).connect.count == 1)
     }
 
     @Test func leakDetectionWarnsOncePerLeaseWithItsAge() {
@@ -351,7 +353,7 @@ struct PoolStateMachineTests {
         let (_, served, _) = Self.connectAll(&machine, actions!.connect, at: Self.at(0))
         #expect(machine.tick(now: Self.at(1_999)).events.isEmpty)
         let warned = machine.tick(now: Self.at(2_100))
-        #expect(warned.events == [.leakSuspected(connection: served[0].1.id, leaseAgeNanoseconds: 2_100_000_000)])
+        #expect(warned == Machine.Actions(events: [.leakSuspected(connection: served[0].1.id, leaseAgeNanoseconds: 2_100_000_000)]))
         #expect(machine.tick(now: Self.at(2_300)).events.isEmpty)
     }
 
@@ -387,7 +389,7 @@ struct PoolStateMachineTests {
 
     @Test func shutdownOfAnEmptyPoolCompletesAtOnce() {
         var machine = Machine(configuration: Self.configuration())
-        #expect(machine.beginShutdown(now: Self.at(0), deadline: Self.at(100)).shutdownCompleted)
+        #expect(machine.beginShutdown(now: Self.at(0), deadline: Self.at(100)) == Machine.Actions(shutdownCompleted: true))
         #expect(machine.beginShutdown(now: Self.at(1), deadline: Self.at(100)).isEmpty)
     }
 
@@ -395,13 +397,70 @@ struct PoolStateMachineTests {
         var machine = Machine(configuration: Self.configuration())
         let (_, actions, _) = Self.request(&machine, waiter: 1, at: Self.at(0))
         _ = machine.beginShutdown(now: Self.at(1), deadline: Self.at(100))
-        let late = machine.connectSucceeded(actions!.connect[0], connection: FakeConnection(1), now: Self.at(2))
-        #expect(late.close.count == 1 && late.resume.isEmpty)
+        let connection = FakeConnection(1)
+        let late = machine.connectSucceeded(actions!.connect[0], connection: connection, now: Self.at(2))
+        #expect(late == Machine.Actions(close: [connection]))
         #expect(machine.connectionClosed(actions!.connect[0], now: Self.at(3)).shutdownCompleted)
     }
 
+    // MARK: Parts
+
+    @Test func slotCountsFollowEveryTransition() {
+        typealias Slots = PoolConnectionSlots<FakeConnection>
+        var slots = Slots()
+        let a = slots.addConnecting(now: Self.at(0))
+        let b = slots.addConnecting(now: Self.at(0))
+        #expect(slots.counts.connecting == 2 && slots.counts.total == 2)
+        #expect(slots.setConnection(FakeConnection(1), of: a) && slots.setConnection(FakeConnection(2), of: b))
+        slots.transition(a, to: .idle(since: Self.at(1), lastActivity: Self.at(1)), now: Self.at(1))
+        slots.transition(b, to: .idle(since: Self.at(2), lastActivity: Self.at(2)), now: Self.at(2))
+        #expect(slots.counts.idle == 2 && slots.idle == [a, b])
+        // LIFO: the most recently parked connection is leased first.
+        #expect(slots.leaseIdle(now: Self.at(3))?.id == b)
+        #expect(slots.counts.leased == 1 && slots.counts.idle == 1 && slots.peakLeased == 1)
+        slots.transition(a, to: .pinging(idleSince: Self.at(1)), now: Self.at(4))
+        #expect(slots.idle.isEmpty && slots.counts.pinging == 1)
+        #expect(slots.leaseIdle(now: Self.at(5)) == nil)
+        slots.transition(b, to: .closing, now: Self.at(6))
+        #expect(slots.counts.leased == 0 && slots.counts.closing == 1 && slots.counts.alive == 1)
+        #expect(slots.remove(b, now: Self.at(7)) != nil && slots.remove(b, now: Self.at(7)) == nil)
+        #expect(slots.remove(a, now: Self.at(8)) != nil)
+        #expect(slots.counts == .init() && slots.isEmpty)
+    }
+
+    @Test func waiterQueueIsFIFOCancelsAndExpiresFromTheFront() {
+        var queue = PoolWaiterQueue<Int>()
+        for id in 0..<4 {
+            queue.enqueue(id, .init(waiter: 10 + id, enqueuedAt: Self.at(id), deadline: Self.at(100 + id)))
+        }
+        #expect(queue.count == 4 && queue.peak == 4)
+        #expect(queue.cancel(1) == 11 && queue.cancel(1) == nil)
+        #expect(queue.popExpired(now: Self.at(99)) == nil)
+        #expect(queue.popExpired(now: Self.at(102))?.waiter == 10)
+        #expect(queue.popExpired(now: Self.at(102))?.waiter == 12)  // the cancelled one is skipped
+        #expect(queue.popExpired(now: Self.at(102)) == nil)
+        #expect(queue.popFirst()?.waiter == 13 && queue.popFirst() == nil)
+        #expect(queue.isEmpty && queue.peak == 4)
+    }
+
+    @Test func poolStateFollowsConnectHealthAndShutdown() {
+        var machine = Machine(configuration: Self.configuration(max: 4, failureThreshold: 2))
+        let (_, actions, _) = Self.request(&machine, waiter: 1, at: Self.at(0))
+        #expect(machine.state == .running)
+        _ = machine.connectFailed(actions!.connect[0], now: Self.at(10), randomUnit: 0.5)
+        #expect(machine.state == .connectionCreationFailing(consecutiveFailures: 1, nextAttempt: Self.at(110)))
+        let retry = machine.tick(now: Self.at(110)).connect
+        _ = machine.connectFailed(retry[0], now: Self.at(120), randomUnit: 0.5)
+        #expect(machine.state == .circuitOpen(consecutiveFailures: 2, nextAttempt: Self.at(245)))
+        let probe = machine.tick(now: Self.at(245)).connect
+        _ = machine.connectSucceeded(probe[0], connection: FakeConnection(1), now: Self.at(250))
+        #expect(machine.state == .running)
+        _ = machine.beginShutdown(now: Self.at(300), deadline: Self.at(400))
+        #expect(machine.state == .shuttingDown(deadline: Self.at(400)))
+    }
+
     @Test func metricsSnapshotReportsUtilization() {
-        var machine = Machine(configuration: Self.configuration(max: 4, minIdle: 4))
+        var machine = Machine(configuration: Self.configuration(max: 4, minConnections: 4))
         let start = machine.start(now: Self.at(0))
         _ = Self.connectAll(&machine, start.connect, at: Self.at(0))
         _ = Self.request(&machine, waiter: 1, at: Self.at(1))

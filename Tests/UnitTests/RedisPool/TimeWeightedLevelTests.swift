@@ -50,7 +50,7 @@ struct TimeWeightedLevelTests {
 
     @Test func poolUtilizationIsTheMeanOverTheLastSecond() {
         typealias Machine = PoolStateMachineTests.Machine
-        var machine = Machine(configuration: PoolStateMachineTests.configuration(max: 4, minIdle: 1))
+        var machine = Machine(configuration: PoolStateMachineTests.configuration(max: 4, minConnections: 1))
         let started = machine.start(now: Self.at(0))
         _ = PoolStateMachineTests.connectAll(&machine, started.connect, at: Self.at(0))
         let (lease, _, _) = PoolStateMachineTests.request(&machine, waiter: 1, at: Self.at(0))
