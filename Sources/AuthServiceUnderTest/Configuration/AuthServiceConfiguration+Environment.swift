@@ -6,19 +6,16 @@ import Foundation
 import RedisPool
 
 extension AuthServiceConfiguration {
-    /// Environment variables read by ``fromEnvironment(_:)``.
+    /// Environment variables read by ``fromEnvironment(_:)``, in the order it reads them: derived by reading an empty
+    /// environment, so the list cannot miss one.
     ///
     /// `AUTH_PROFILE` (`production` | `loadtest`) picks the starting profile; the others override single fields (see
     /// each field's documentation for its variable).
-    public static let environmentVariables: [String] = [
-        "AUTH_PROFILE", "AUTH_HOST", "AUTH_PORT", "AUTH_WORKERS", "AUTH_DEDICATED_REDIS_LOOP", "AUTH_BACKLOG", "REDIS_URL", "AUTH_ENVIRONMENT",
-        "AUTH_HASH_ITERATIONS", "AUTH_HASH_THREADS", "AUTH_TOKEN_TTL_SECONDS", "AUTH_RATE_LIMIT_MAX_FAILED",
-        "AUTH_RATE_LIMIT_WINDOW_SECONDS", "AUTH_KEY_PREFIX", "AUTH_MAX_BODY_BYTES", "AUTH_RETRY_AFTER_SECONDS",
-        "AUTH_STARTUP_CHECK", "AUTH_POOL_MAX_CONNECTIONS", "AUTH_POOL_MIN_CONNECTIONS", "AUTH_POOL_MAX_WAITERS",
-        "AUTH_POOL_ACQUIRE_TIMEOUT_MS", "AUTH_POOL_CONNECT_TIMEOUT_MS", "AUTH_POOL_COMMAND_TIMEOUT_MS",
-        "AUTH_POOL_AUTO_PIPELINE_LIMIT",
-        "AUTH_MAX_CONCURRENT_REQUESTS", "AUTH_MAX_QUEUED_REQUESTS",
-    ]
+    public static var environmentVariables: [String] {
+        let reader = EnvironmentReader(values: [:])
+        _ = try? read(reader)
+        return reader.namesRead
+    }
 
     /// Builds a configuration from environment variables over the defaults, then validates it.
     ///
@@ -26,14 +23,20 @@ extension AuthServiceConfiguration {
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> AuthServiceConfiguration {
+        let configuration = try read(EnvironmentReader(values: environment))
+        try configuration.validate()
+        return configuration
+    }
+
+    /// The profile `AUTH_PROFILE` names, with every other variable `reader` holds applied over it.
+    static func read(_ reader: EnvironmentReader) throws -> AuthServiceConfiguration {
         var configuration: AuthServiceConfiguration
-        switch environment["AUTH_PROFILE"]?.lowercased() {
-        case nil, "", "production": configuration = AuthServiceConfiguration()
+        switch reader.string("AUTH_PROFILE")?.lowercased() {
+        case nil, "production": configuration = AuthServiceConfiguration()
         case "loadtest", "load-test": configuration = .loadTest
         case let other?:
             throw ConfigurationError(field: "AUTH_PROFILE", message: "unknown profile '\(other)' (production|loadtest)")
         }
-        let reader = EnvironmentReader(values: environment)
         if let value = reader.string("AUTH_HOST") { configuration.host = value }
         if let value = try reader.int("AUTH_PORT") { configuration.port = value }
         if let value = try reader.int("AUTH_WORKERS") { configuration.workers = value }
@@ -53,16 +56,22 @@ extension AuthServiceConfiguration {
         if let value = try reader.int("AUTH_MAX_QUEUED_REQUESTS") { configuration.maxQueuedRequests = value }
         if let value = try reader.bool("AUTH_STARTUP_CHECK") { configuration.startupRedisCheck = value }
         try configuration.applyPoolEnvironment(reader)
-        try configuration.validate()
         return configuration
     }
 }
 
-/// Typed access to environment values; empty strings count as unset.
-struct EnvironmentReader {
-    var values: [String: String]
+/// Typed access to environment values; empty strings count as unset. Remembers every name asked for.
+final class EnvironmentReader {
+    let values: [String: String]
+    /// Every variable asked for, in order, once each.
+    private(set) var namesRead: [String] = []
+
+    init(values: [String: String]) {
+        self.values = values
+    }
 
     func string(_ name: String) -> String? {
+        if !namesRead.contains(name) { namesRead.append(name) }
         guard let value = values[name]?.trimmedOfSpaces, !value.isEmpty else { return nil }
         return value
     }

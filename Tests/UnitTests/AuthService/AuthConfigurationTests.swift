@@ -100,6 +100,26 @@ struct AuthConfigurationTests {
         #expect(!internalError.message.contains("Surprise"))
     }
 
+    /// The list is derived from what `fromEnvironment` reads; each listed variable really changes or rejects
+    /// something, so the list is not padded either.
+    @Test func everyListedEnvironmentVariableIsRead() throws {
+        let names = AuthServiceConfiguration.environmentVariables
+        #expect(names.first == "AUTH_PROFILE")
+        #expect(Set(names).count == names.count)
+        for required in ["REDIS_URL", "AUTH_DEDICATED_REDIS_LOOP", "AUTH_POOL_MIN_CONNECTIONS", "AUTH_POOL_AUTO_PIPELINE_LIMIT"] {
+            #expect(names.contains(required))
+        }
+        let defaults = try AuthServiceConfiguration.fromEnvironment([:])
+        for name in names {
+            do {
+                let configuration = try AuthServiceConfiguration.fromEnvironment([name: "not-a-value-@@"])
+                #expect(String(describing: configuration) != String(describing: defaults), "\(name) changed nothing")
+            } catch let error as ConfigurationError {
+                #expect(error.field == name, "\(name): \(error)")
+            }
+        }
+    }
+
     @Test func commandCountsAreDocumented() {
         #expect(AuthRedisCommands.verify == 1)
         #expect(AuthRedisCommands.login == 2)
