@@ -123,7 +123,7 @@ func main() async throws {
         let elapsed = try await runBatch(
             pool: pool, key: options.key, requests: options.requests, concurrency: options.concurrency,
             leaseOnly: options.leaseOnly)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed / .seconds(1)
         let metrics = pool.metrics()
         FileHandleOutput.stdout(
             "pool: \(options.requests) GETs, \(options.concurrency) tasks, \(options.connections) connections, "

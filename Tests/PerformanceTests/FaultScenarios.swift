@@ -42,7 +42,7 @@ extension PerformanceSuite {
         }
 
         static func milliseconds(_ d: Duration) -> Double {
-            Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+            d / .milliseconds(1)
         }
 
         /// Errors that got no HTTP answer at all: the service must answer every request, even with 503.

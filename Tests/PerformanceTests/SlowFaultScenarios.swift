@@ -102,7 +102,7 @@ extension PerformanceSuite.FaultScenarios {
     }
 
     static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        d / .seconds(1)
     }
 
 }

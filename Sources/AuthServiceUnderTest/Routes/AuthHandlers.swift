@@ -46,8 +46,7 @@ package struct AuthHandlers: Sendable {
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        Int64(duration / .milliseconds(1))
     }
 
     // MARK: GET /auth/verify — the hot path: exactly one Redis round trip (GET).

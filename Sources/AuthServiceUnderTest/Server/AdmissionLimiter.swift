@@ -200,8 +200,7 @@ package struct AdmissionMetrics: Sendable, Codable, Equatable {
     package var waitMsMax = 0.0
 
     mutating func recordWait(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        let ms = duration / .milliseconds(1)
         self.waitMsTotal += ms
         self.waitMsMax = max(self.waitMsMax, ms)
     }

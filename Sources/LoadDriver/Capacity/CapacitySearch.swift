@@ -73,8 +73,7 @@ public struct CapacitySearch: Sendable {
         var stop: CapacityStopReason?
 
         func elapsed() -> Double {
-            let d = clock.now - start
-            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            (clock.now - start) / .seconds(1)
         }
 
         /// Runs one step; `nil` when a budget forbids it (and `stop` is set).
@@ -90,8 +89,7 @@ public struct CapacitySearch: Sendable {
             try Task.checkCancellation()
             let stepStart = clock.now
             let result = try await probe.run(config.scenario(rate: rate))
-            let d = clock.now - stepStart
-            let wall = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            let wall = (clock.now - stepStart) / .seconds(1)
             slowestStep = max(slowestStep, wall)
             var s = CapacityStep(index: steps.count + 1, phase: phase, result: result, wallSeconds: wall)
             s.targetRate = rate

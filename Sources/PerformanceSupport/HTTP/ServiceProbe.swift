@@ -17,8 +17,7 @@ public enum ServiceProbe {
         port: Int, path: String, headers: [(String, String)] = [], timeout: Duration = .seconds(2)
     ) async throws -> Response {
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-        let timeoutAmount = TimeAmount.nanoseconds(
-            Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let timeoutAmount = TimeAmount(timeout)
         let response = try await SimpleHTTPClient.get(
             address: address, hostHeader: "127.0.0.1:\(port)", path: path, headers: headers,
             on: MultiThreadedEventLoopGroup.singleton.next(), timeout: timeoutAmount

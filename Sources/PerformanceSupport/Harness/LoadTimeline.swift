@@ -68,6 +68,6 @@ public final class LoadTimeline: Sendable {
     }
 
     static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        d / .seconds(1)
     }
 }

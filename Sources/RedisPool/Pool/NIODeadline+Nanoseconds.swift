@@ -9,11 +9,6 @@ extension NIODeadline {
 }
 
 extension Duration {
-    /// The duration in nanoseconds, clamped to `Int64`.
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = self.components
-        if seconds >= Int64.max / 1_000_000_000 { return .max }
-        if seconds <= Int64.min / 1_000_000_000 { return .min }
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
+    /// The duration in nanoseconds, truncated and clamped to `Int64` (NIO's `TimeAmount(_:)`).
+    var nanosecondsClamped: Int64 { TimeAmount(self).nanoseconds }
 }

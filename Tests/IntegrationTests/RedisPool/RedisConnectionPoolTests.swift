@@ -61,7 +61,7 @@ struct RedisConnectionPoolTests {
     }
 
     static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        duration / .seconds(1)
     }
 
     // MARK: Command paths

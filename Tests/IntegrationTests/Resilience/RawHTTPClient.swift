@@ -181,8 +181,7 @@ enum RawHTTPClient {
                     result.timedOut = true
                     break
                 }
-                let (seconds, attoseconds) = remaining.components
-                let milliseconds = max(1, Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+                let milliseconds = max(1, Int32(clamping: Int64(remaining / .milliseconds(1))))
                 var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 let ready = poll(&pollFD, 1, milliseconds)
                 if ready < 0 && errno == EINTR { continue }
