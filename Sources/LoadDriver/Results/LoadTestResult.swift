@@ -377,7 +377,7 @@ public struct DriverReport: Codable, Sendable, Equatable {
     public var limitSummary: String? {
         guard driverLimited else { return nil }
         if machineLimited, let machine {
-            return "machine-limited: the machine's CPUs were \(Int(machine.busyPercent.rounded()))% busy (\(limitDescription))"
+            return "machine-limited: the machine's CPUs were \(Int(machine.busyPercent.rounded()))% busy; \(limitDescription)"
         }
         return "driver-limited: \(limitDescription)"
     }

@@ -45,7 +45,7 @@ struct ScenarioSection {
         html.raw("<p class=\"facts\">\(facts.map(h).joined(separator: " · "))</p>\n")
         if r.driver.machineLimited {
             let busy = Int((r.driver.machine?.busyPercent ?? 0).rounded())
-            html.raw("<p class=\"warning\"><strong>Machine-limited:</strong> the CPUs were \(busy)% busy, shared by the target and the driver, so sends left late (\(h(r.driver.limitDescription))).</p>\n")
+            html.raw("<p class=\"warning\"><strong>Machine-limited:</strong> the CPUs were \(busy)% busy, shared by the target and the driver, so sends left late; \(h(r.driver.limitDescription)).</p>\n")
         } else if r.driver.driverLimited {
             html.raw("<p class=\"warning\"><strong>Driver-limited:</strong> \(h(r.driver.limitDescription)): latencies include driver delay, do not blame the server for them.</p>\n")
         }

@@ -180,6 +180,8 @@ import Testing
         let markdown = MarkdownReport(results: [passing, reference, superseded].map { ReportedResult(result: $0, source: nil) }).render()
         #expect(markdown.contains("✅ all 1 passed (and 2 not gated)"), "\(markdown.prefix(200))")
         #expect(!markdown.contains("threshold `pool.utilization"), "a reference's thresholds are figures, not failures")
+        #expect(markdown.contains("machine-limited: the machine's CPUs were 90% busy; scheduling lag p99 10.9 ms (bound 10.0 ms)"))
+        #expect(!markdown.contains("))"))
 
         var failing = Self.baseline
         failing.role = .gated
