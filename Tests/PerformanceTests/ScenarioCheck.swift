@@ -130,7 +130,7 @@ final class SuiteSummary: Sendable {
                     + pad(fmt(s.successRate * 100, 2) + "%", 10) + pad(fmt(s.latencyMs.p50, 2), 9)
                     + pad(fmt(s.latencyMs.p95, 2), 9) + pad(fmt(s.latencyMs.p99, 2), 9)
                     + pad(r.pool?.peak["utilization"].map { fmt($0 * 100, 1) + "%" } ?? "n/a", 11)
-                    + pad(cmds.map { fmt($0, 3) } ?? "n/a", 9) + (run.passed ? "PASS" : "FAIL"))
+                    + pad(cmds.map { fmt($0, 3) } ?? "n/a", 9) + run.result.verdict.label)
         }
         return lines.joined(separator: "\n")
     }

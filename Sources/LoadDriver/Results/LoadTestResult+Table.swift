@@ -72,7 +72,12 @@ extension LoadTestResult {
                 out += "  [\(t.ok ? "PASS" : "FAIL")] \(pad(t.expression, 32)) actual \(actual)" + (t.note.map { " (\($0))" } ?? "") + "\n"
             }
         }
-        out += self.passed ? "RESULT: PASSED\n" : "RESULT: FAILED\n"
+        switch self.verdict {
+        case .passed: out += "RESULT: PASSED\n"
+        case .failed: out += "RESULT: FAILED\n"
+        case .reference: out += "RESULT: REFERENCE (not gated: measured to compare)\n"
+        case .superseded: out += "RESULT: RE-MEASURED (not gated: a later run of this scenario decides)\n"
+        }
         return out
     }
 }

@@ -160,6 +160,8 @@ import Testing
         superseded.scenario.name = "Baseline-first"
         superseded.role = .superseded
         #expect(!reference.passed && reference.verdict == .reference && superseded.verdict == .superseded)
+        #expect(reference.summaryTable().contains("RESULT: REFERENCE"))
+        #expect(superseded.summaryTable().contains("RESULT: RE-MEASURED"))
         passing.driver.driverLimited = true
         passing.driver.driverLimitedReason = "scheduling lag p99 10.9 ms (bound 10.0 ms)"
         passing.driver.loopCPUPercent = [47]
