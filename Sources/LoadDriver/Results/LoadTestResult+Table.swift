@@ -64,7 +64,7 @@ extension LoadTestResult {
         if let loopback = self.environment.loopbackRoundTripsPerSecond {
             out += (d.machine == nil ? "\nmachine: " : "; ") + "loopback \(f(loopback, 0)) round trips/s before the load"
         }
-        out += d.limitSummary.map { "\n  \($0.uppercased(with: nil).prefix { $0 != ":" })\($0.drop { $0 != ":" }) — latencies include that delay\n" } ?? "\n"
+        out += d.limitSummary.map { "\n  \($0) — latencies include that delay\n" } ?? "\n"
         if !self.thresholds.isEmpty {
             out += "\nthresholds:\n"
             for t in self.thresholds {
