@@ -38,14 +38,17 @@ package struct MachineCPU: Sendable, Equatable {
         self.steal = at(7)
     }
 
-    /// Shares of the machine between `start` and `self`, in percent of all its CPUs.
+    /// Shares of the machine between `start` and `self`, in percent of all its CPUs, or `nil` when no time passed.
+    ///
+    /// Each state's delta is taken on its own and a counter that went backwards counts as zero: the kernel does not
+    /// promise monotonic iowait (and so idle), so the shares always lie in 0...100 and sum to 100.
     package func usage(since start: MachineCPU, cpus: Int) -> MachineCPUReport? {
-        guard self.total > start.total else { return nil }
-        let total = Double(self.total - start.total)
-        return MachineCPUReport(
-            cpus: cpus,
-            busyPercent: Double(self.busy &- start.busy) / total * 100,
-            stealPercent: Double(self.steal &- start.steal) / total * 100)
+        func delta(_ now: UInt64, _ then: UInt64) -> Double { now > then ? Double(now - then) : 0 }
+        let busy = delta(self.busy, start.busy), idle = delta(self.idle, start.idle)
+        let steal = delta(self.steal, start.steal)
+        let total = busy + idle + steal
+        guard total > 0 else { return nil }
+        return MachineCPUReport(cpus: cpus, busyPercent: busy / total * 100, stealPercent: steal / total * 100)
     }
 }
 

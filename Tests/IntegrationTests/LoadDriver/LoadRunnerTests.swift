@@ -38,7 +38,9 @@ struct LoadRunnerTests {
         #expect(s.failed == 0)
         #if os(Linux)
         // The machine's CPU over the load phase comes with every result (steal tells a noisy neighbour from a regression).
-        #expect(result.driver.machine.map { $0.busyPercent > 0 && $0.busyPercent <= 100 && $0.stealPercent >= 0 } == true)
+        let machine = try #require(result.driver.machine, "no machine CPU over the load phase")
+        #expect(machine.busyPercent > 0 && machine.busyPercent <= 100 && machine.stealPercent >= 0
+                && machine.stealPercent <= 100, "machine \(machine)")
         // ... and per second: each whole second of the load has the machine's share and this process's CPU.
         #expect(result.timeSeries.count >= 2)
         #expect(result.timeSeries.dropLast().allSatisfy { $0.machine != nil && ($0.cpuPercent ?? -1) >= 0 })

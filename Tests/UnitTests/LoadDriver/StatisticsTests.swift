@@ -142,6 +142,15 @@ struct MachineCPUTests {
         #expect(abs(usage.stealPercent - 4) < 1e-9)
     }
 
+    @Test func aCounterThatWentBackwardsCountsAsZero() throws {
+        // iowait (part of idle) is not monotonic on Linux; the shares must stay within 0...100 anyway.
+        let before = try #require(MachineCPU(procStat: "cpu  100 0 0 800 90 0 0 0 0 0\n"))
+        let after = try #require(MachineCPU(procStat: "cpu  200 0 0 805 10 0 0 0 0 0\n"))
+        let usage = try #require(after.usage(since: before, cpus: 2))
+        #expect(usage.busyPercent == 100 && usage.stealPercent == 0)
+        #expect(before.usage(since: before, cpus: 2) == nil)
+    }
+
     @Test func rejectsWhatIsNotProcStat() {
         #expect(MachineCPU(procStat: "") == nil)
         #expect(MachineCPU(procStat: "cpu0 1 2 3 4\n") == nil)
