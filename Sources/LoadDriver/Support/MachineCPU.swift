@@ -3,6 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Machine-wide CPU time from `/proc/stat` (Linux; `nil` elsewhere), so a result says whether the whole machine was
 /// busy or had CPU taken by its hypervisor (steal) while the load ran — what tells a slow phase of a shared CI
@@ -12,42 +17,63 @@ package struct MachineCPU: Sendable, Equatable {
     package var busy: UInt64
     package var idle: UInt64
     package var steal: UInt64
-    package var total: UInt64 { busy + idle + steal }
+    /// Monotonic nanoseconds when read (0: unknown, as for parsed text).
+    package var at: Int64
 
-    package init(busy: UInt64, idle: UInt64, steal: UInt64) {
+    package init(busy: UInt64, idle: UInt64, steal: UInt64, at: Int64 = 0) {
         self.busy = busy
         self.idle = idle
         self.steal = steal
+        self.at = at
     }
 
     /// The current counters, or `nil` when `/proc/stat` is unreadable.
     package static func now() -> MachineCPU? {
         guard let data = FileManager.default.contents(atPath: "/proc/stat") else { return nil }
-        return Self(procStat: String(decoding: data, as: UTF8.self))
+        return Self(procStat: String(decoding: data, as: UTF8.self), at: nowNanos())
     }
 
     /// Parses the aggregate line `cpu  user nice system idle iowait irq softirq steal [guest guest_nice]`.
     /// Guest time is already inside user and nice, so it is not added again.
-    package init?(procStat: String) {
+    package init?(procStat: String, at: Int64 = 0) {
         guard let line = procStat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
         let fields = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
         guard fields.count >= 4 else { return nil }
-        func at(_ i: Int) -> UInt64 { i < fields.count ? fields[i] : 0 }
-        self.busy = at(0) + at(1) + at(2) + at(5) + at(6)
-        self.idle = at(3) + at(4)
-        self.steal = at(7)
+        func field(_ i: Int) -> UInt64 { i < fields.count ? fields[i] : 0 }
+        self.busy = field(0) + field(1) + field(2) + field(5) + field(6)
+        self.idle = field(3) + field(4)
+        self.steal = field(7)
+        self.at = at
     }
 
-    /// Shares of the machine between `start` and `self`, in percent of all its CPUs, or `nil` when no time passed.
+    /// `/proc/stat`'s unit: jiffies per second (`USER_HZ`, 100 on Linux).
+    static let ticksPerSecond: Double = {
+        #if os(Linux)
+        let hz = sysconf(Int32(_SC_CLK_TCK))
+        return hz > 0 ? Double(hz) : 100
+        #else
+        return 100
+        #endif
+    }()
+
+    /// Shares of the machine between `start` and `self`, in percent of `cpus` CPUs, or `nil` when no time passed.
     ///
-    /// Each state's delta is taken on its own and a counter that went backwards counts as zero: the kernel does not
-    /// promise monotonic iowait (and so idle), so the shares always lie in 0...100 and sum to 100.
+    /// Idle and steal are measured exactly, but busy time is sampled at the scheduler tick, and a tickless kernel in a
+    /// VM drops ticks under a load of short wake-ups (here: 80 of 200 jiffies a second were counted while a driver
+    /// used 60% of a core). So when both readings carry their time, the elapsed wall time × `cpus` is the total and
+    /// busy is what idle and steal leave of it; otherwise the counters' own sum is. A counter that went backwards
+    /// (iowait is not monotonic) counts as zero, so the shares always lie in 0...100.
     package func usage(since start: MachineCPU, cpus: Int) -> MachineCPUReport? {
         func delta(_ now: UInt64, _ then: UInt64) -> Double { now > then ? Double(now - then) : 0 }
-        let busy = delta(self.busy, start.busy), idle = delta(self.idle, start.idle)
-        let steal = delta(self.steal, start.steal)
-        let total = busy + idle + steal
+        let idle = delta(self.idle, start.idle), steal = delta(self.steal, start.steal)
+        let counted = delta(self.busy, start.busy) + idle + steal
+        var elapsed = 0.0
+        if start.at > 0, self.at > start.at {
+            elapsed = Double(self.at - start.at) / 1e9 * Self.ticksPerSecond * Double(max(cpus, 1))
+        }
+        let total = max(counted, elapsed)
         guard total > 0 else { return nil }
+        let busy = max(0, total - idle - steal)
         return MachineCPUReport(cpus: cpus, busyPercent: busy / total * 100, stealPercent: steal / total * 100)
     }
 }
