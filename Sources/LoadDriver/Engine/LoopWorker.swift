@@ -4,8 +4,8 @@ import NIOPosix
 /// Runs the users of one event loop: ramp-up, the load phase, timeouts, stop and drain, then reports.
 ///
 /// Confined to `loop` (a plain non-Sendable class). The runner reaches it only through `NIOLoopBound` and
-/// `loop.execute`/`submit`.
-final class LoopWorker {
+/// `loop.execute`/`submit`. The users' wake-ups share one NIO callback, armed at the earliest (``UserTimers``).
+final class LoopWorker: NIOScheduledCallbackHandler {
     let loop: any EventLoop
     let plan: RunPlan
     let recorder: LoopRecorder
@@ -22,14 +22,53 @@ final class LoopWorker {
     private var ticker: Scheduled<Void>?
     static let tickNanos: Int64 = 50_000_000
 
+    private var timers = UserTimers()
+    /// The one NIO callback for `timers`, and its deadline (`.max` when none is armed).
+    private var armedTimer: NIOScheduledCallback?
+    private var armedAt: Int64 = .max
+    private var firingTimers = false
+    private var dueUsers: [Int32] = []
+
     init(loop: any EventLoop, plan: RunPlan, userIndices: [Int]) {
         self.loop = loop
         self.plan = plan
         self.recorder = LoopRecorder(endpoints: plan.endpointNames.count, setupSteps: plan.setup.count, maxSamplesPerKind: plan.maxErrorSamplesPerKind)
         self.readyPromise = loop.makePromise(of: Int.self)
         self.finishPromise = loop.makePromise(of: LoopReport.self)
-        self.users = userIndices.map { VirtualUser(index: $0, plan: plan, loop: loop, worker: self) }
+        self.users = userIndices.enumerated().map {
+            VirtualUser(index: $0.element, position: $0.offset, plan: plan, loop: loop, worker: self)
+        }
     }
+
+    // MARK: Users' timers
+
+    /// Wakes `user` (``VirtualUser/timerFired()``) at `deadline` (uptime ns) or on the first loop turn after it.
+    func wake(_ user: VirtualUser, at deadline: Int64) {
+        guard !self.finished else { return }
+        self.timers.schedule(user: user.position, at: deadline)
+        if !self.firingTimers, deadline < self.armedAt { self.armTimer(at: deadline) }
+    }
+
+    private func armTimer(at deadline: Int64) {
+        self.armedTimer?.cancel()
+        self.armedAt = deadline
+        self.armedTimer = try? self.loop.assumeIsolated().scheduleCallback(
+            at: .uptimeNanoseconds(UInt64(max(0, deadline))), handler: self)
+    }
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        self.armedTimer = nil
+        self.armedAt = .max
+        guard !self.finished else { return }
+        self.firingTimers = true
+        self.dueUsers.removeAll(keepingCapacity: true)
+        self.timers.popDue(now: nowNanos(), into: &self.dueUsers)
+        for position in self.dueUsers { self.users[Int(position)].timerFired() }
+        self.firingTimers = false
+        if let next = self.timers.earliest { self.armTimer(at: next) }
+    }
+
+    func didCancelScheduledCallback(eventLoop: some EventLoop) {}
 
     func secondsSinceLoadStart(_ now: Int64) -> Double {
         Double(now - (self.timeline?.loadStart ?? self.plan.runStartNanos)) / 1e9
@@ -125,6 +164,9 @@ final class LoopWorker {
         guard !self.finished else { return }
         self.finished = true
         self.ticker?.cancel()
+        self.armedTimer?.cancel()
+        self.armedTimer = nil
+        self.timers.removeAll()
         for user in self.users { user.close() }
         self.finishPromise.succeed(self.recorder.report(stopReason: self.stopReason))
     }

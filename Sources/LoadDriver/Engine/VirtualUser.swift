@@ -5,11 +5,13 @@ import NIOPosix
 
 /// One virtual user: one keep-alive connection, at most one request in flight, its own variables and timetable.
 ///
-/// Confined to its event loop: every method runs on `loop` (callbacks come from the user's own channel, its own
-/// scheduled callbacks and its worker), so it is a plain non-Sendable class; it crosses into `@Sendable` NIO APIs only
+/// Confined to its event loop: every method runs on `loop` (callbacks come from the user's own channel and its
+/// worker, which also runs its timers), so it is a plain non-Sendable class; it crosses into `@Sendable` NIO APIs only
 /// wrapped in `NIOLoopBound`.
-final class VirtualUser: NIOScheduledCallbackHandler {
+final class VirtualUser {
     let index: Int
+    /// Position in the worker's `users`.
+    let position: Int
     let plan: RunPlan
     let loop: any EventLoop
     unowned let worker: LoopWorker
@@ -42,8 +44,9 @@ final class VirtualUser: NIOScheduledCallbackHandler {
     /// changes a variable.
     private var encodedRequests: [ByteBuffer?]
 
-    init(index: Int, plan: RunPlan, loop: any EventLoop, worker: LoopWorker) {
+    init(index: Int, position: Int, plan: RunPlan, loop: any EventLoop, worker: LoopWorker) {
         self.index = index
+        self.position = position
         self.plan = plan
         self.loop = loop
         self.worker = worker
@@ -219,11 +222,11 @@ final class VirtualUser: NIOScheduledCallbackHandler {
         guard let offset = self.plan.schedule.nanosecondsOfSlot(self.tracker.nextDue, user: self.index) else { return }
         let at = timeline.loadStart + offset
         guard at < timeline.measureEnd, at < self.plan.hardDeadlineNanos else { return }
-        let release = timerReleaseTime(forIntended: at, resolution: self.plan.timerResolutionNanos)
-        _ = try? self.loop.assumeIsolated().scheduleCallback(at: .uptimeNanoseconds(UInt64(release)), handler: self)
+        self.worker.wake(self, at: timerReleaseTime(forIntended: at, resolution: self.plan.timerResolutionNanos))
     }
 
-    func handleScheduledCallback(eventLoop: some EventLoop) {
+    /// The worker's timer for this user fired: a paced slot is due, or a closed-loop think time is over.
+    func timerFired() {
         guard !self.worker.stopping, let timeline = self.worker.timeline else { return }
         if self.isOpenModel {
             let action = self.tracker.slotBecameDue()
@@ -234,8 +237,6 @@ final class VirtualUser: NIOScheduledCallbackHandler {
             if self.available { self.sendClosedLoop() }
         }
     }
-
-    func didCancelScheduledCallback(eventLoop: some EventLoop) {}
 
     private func act(_ action: SlotTracker.Action) {
         guard case .send(let slot, let late, let onTime) = action else { return }
@@ -282,8 +283,7 @@ final class VirtualUser: NIOScheduledCallbackHandler {
             self.closedWantsSend = true
             self.sendClosedLoop()
         } else {
-            let at = nowNanos() + Int64(think * 1e9)
-            _ = try? self.loop.assumeIsolated().scheduleCallback(at: .uptimeNanoseconds(UInt64(at)), handler: self)
+            self.worker.wake(self, at: nowNanos() + Int64(think * 1e9))
         }
     }
 
