@@ -1,11 +1,10 @@
 import HeapModule
 
-/// The pending wake-ups of one event loop's users, as plain values in a min-heap.
+/// The pending wake-ups of one event loop's users (a paced user wakes once per slot), as 16-byte values in a
+/// min-heap, so the loop keeps a single NIO callback armed at the earliest deadline (``LoopWorker``) instead of one
+/// NIO task per wake-up, whose heap retains and releases its elements on every swap.
 ///
-/// A paced user wakes once per slot (20,000 times a second at Ultimate's shape). Giving each wake-up its own NIO
-/// scheduled callback put every one of them through NIO's task heap, whose elements are retained and released on each
-/// swap; here a wake-up is 16 bytes and the loop keeps a single NIO callback, armed at the earliest deadline
-/// (``LoopWorker``). Deadlines are uptime nanoseconds; users are their position in the worker's `users`.
+/// Deadlines are uptime nanoseconds; users are their position in the worker's `users`.
 package struct UserTimers: Sendable {
     package struct Entry: Comparable, Sendable {
         package var deadline: Int64

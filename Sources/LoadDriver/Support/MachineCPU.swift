@@ -58,11 +58,10 @@ package struct MachineCPU: Sendable, Equatable {
 
     /// Shares of the machine between `start` and `self`, in percent of `cpus` CPUs, or `nil` when no time passed.
     ///
-    /// Idle and steal are measured exactly, but busy time is sampled at the scheduler tick, and a tickless kernel in a
-    /// VM drops ticks under a load of short wake-ups (here: 80 of 200 jiffies a second were counted while a driver
-    /// used 60% of a core). So when both readings carry their time, the elapsed wall time × `cpus` is the total and
-    /// busy is what idle and steal leave of it; otherwise the counters' own sum is. A counter that went backwards
-    /// (iowait is not monotonic) counts as zero, so the shares always lie in 0...100.
+    /// Idle and steal are measured exactly, but busy time is sampled at the scheduler tick, which a tickless kernel in
+    /// a VM can miss under many short wake-ups. So when both readings carry their time, the elapsed wall time × `cpus`
+    /// is the total and busy is what idle and steal leave of it; otherwise the counters' own sum is. A counter that
+    /// went backwards (iowait is not monotonic) counts as zero, so the shares always lie in 0...100.
     package func usage(since start: MachineCPU, cpus: Int) -> MachineCPUReport? {
         func delta(_ now: UInt64, _ then: UInt64) -> Double { now > then ? Double(now - then) : 0 }
         let idle = delta(self.idle, start.idle), steal = delta(self.steal, start.steal)
