@@ -126,7 +126,18 @@ public final class RedisConnection: Sendable {
     }
 
     /// Writes a request; if it never reaches the handler (the channel closed meanwhile), fails its reply promise.
+    ///
+    /// On the channel's event loop with the channel active, the handler takes the request synchronously and from then
+    /// on fails its reply if the connection goes (`channelInactive`, `handlerRemoved`), so no write promise is needed.
     private func write<T>(_ request: RedisRequest, failing reply: EventLoopPromise<T>, flush: Bool = true) {
+        if eventLoop.inEventLoop, channel.isActive {
+            if flush {
+                channel.writeAndFlush(request, promise: nil)
+            } else {
+                channel.write(request, promise: nil)
+            }
+            return
+        }
         let written = eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in
             // A no-op when the handler already completed the reply (NIO ignores a second completion).

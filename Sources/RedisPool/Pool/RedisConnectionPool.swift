@@ -216,22 +216,28 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     private func command(_ arguments: [String], retries: Int, pause: Duration) -> EventLoopFuture<RedisReply> {
-        pipelined(arguments).flatMapError { error in
-            guard retries > 0, let lost = error as? RedisConnectionError, lost.code == .connectionClosed else {
-                return self.eventLoopGroup.any().makeFailedFuture(error)
-            }
-            self.connectionLossRetries.wrappingIncrement(ordering: .relaxed)
-            let loop = self.eventLoopGroup.any()
-            return loop.flatScheduleTask(in: TimeAmount(pause)) {
-                self.command(arguments, retries: retries - 1, pause: pause * 2)
-            }.futureResult
-        }.flatMapThrowing { reply in
-            if case .error(let message) = reply {
+        let sent = pipelined(arguments)
+        // One promise for the outcome (not a chain of flatMaps): each future costs an allocation on the hot path.
+        let outcome = sent.eventLoop.makePromise(of: RedisReply.self)
+        sent.whenComplete { result in
+            switch result {
+            case .success(.error(let message)):
                 self.commandErrors.wrappingIncrement(ordering: .relaxed)
-                throw RedisServerError(message: message)
+                outcome.fail(RedisServerError(message: message))
+            case .success(let reply):
+                outcome.succeed(reply)
+            case .failure(let error):
+                guard retries > 0, let lost = error as? RedisConnectionError, lost.code == .connectionClosed else {
+                    outcome.fail(error)
+                    return
+                }
+                self.connectionLossRetries.wrappingIncrement(ordering: .relaxed)
+                sent.eventLoop.flatScheduleTask(in: TimeAmount(pause)) {
+                    self.command(arguments, retries: retries - 1, pause: pause * 2)
+                }.futureResult.cascade(to: outcome)
             }
-            return reply
         }
+        return outcome.futureResult
     }
 
     /// Sends several commands in one write on one pooled connection; replies in order, error replies as `.error`
