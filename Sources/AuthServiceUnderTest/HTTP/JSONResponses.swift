@@ -13,8 +13,7 @@ package enum JSONResponses {
 
     /// `{"user":"<username>"}` straight from the bytes stored in Redis.
     package static func user(_ usernameBytes: [UInt8], status: HTTPResponseStatus = .ok) -> AuthResponse {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(usernameBytes.count + 12)
+        var buffer = ByteBufferAllocator().buffer(capacity: usernameBytes.count + 12)
         buffer.writeStaticString("{\"user\":")
         appendJSONString(usernameBytes, to: &buffer)
         buffer.writeStaticString("}")

@@ -3,42 +3,56 @@ import NIOCore
 
 /// Encodes commands with hiredis's `redisFormatCommandArgv`.
 package enum RESPCommandEncoder {
-    /// Appends one command (its arguments as bytes) in RESP to `buffer`.
+    /// Appends one command (its arguments as bytes) in RESP to `buffer`, formatted by hiredis.
     package static func encode<Argument: Collection<UInt8>>(_ arguments: [Argument], into buffer: inout ByteBuffer) {
-        precondition(!arguments.isEmpty, "a Redis command needs at least one argument")
-        var total = 0
-        for argument in arguments { total += argument.count }
-        var flat = [UInt8]()
-        flat.reserveCapacity(total)
-        var lengths = [Int](repeating: 0, count: arguments.count)
-        for (i, argument) in arguments.enumerated() {
-            flat.append(contentsOf: argument)
-            lengths[i] = argument.count
-        }
-        flat.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-                .assumingMemoryBound(to: CChar.self)
-            var argv = [UnsafePointer<CChar>?](repeating: nil, count: arguments.count)
-            var offset = 0
-            for i in 0..<lengths.count {
-                argv[i] = base + offset
-                offset += lengths[i]
-            }
-            var command: UnsafeMutablePointer<CChar>?
-            let length = lengths.withUnsafeBufferPointer { lens in
-                argv.withUnsafeMutableBufferPointer { argvPtr in
-                    redisFormatCommandArgv(&command, Int32(lens.count), argvPtr.baseAddress, lens.baseAddress)
-                }
-            }
-            // Only fails on out of memory, where hiredis has already aborted in practice.
-            precondition(length >= 0 && command != nil, "redisFormatCommandArgv failed")
-            buffer.writeBytes(UnsafeRawBufferPointer(start: command, count: Int(length)))
-            redisFreeCommand(command)
-        }
+        encode(arguments[...], into: &buffer)
     }
 
     package static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
-        encode(arguments.map { $0.utf8 }, into: &buffer)
+        encode(arguments.lazy.map(\.utf8), into: &buffer)
+    }
+
+    /// The arguments' bytes, lengths and pointers live in temporary (stack) storage for the call to hiredis, so a
+    /// command costs no Swift heap allocation (only hiredis's own formatted copy).
+    private static func encode<Arguments: Collection>(_ arguments: Arguments, into buffer: inout ByteBuffer)
+    where Arguments.Element: Collection<UInt8> {
+        let count = arguments.count
+        precondition(count > 0, "a Redis command needs at least one argument")
+        var total = 0
+        for argument in arguments { total += argument.count }
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(total, 1)) { flat in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { argv in
+                    let base = flat.baseAddress!
+                    var offset = 0
+                    for (i, argument) in arguments.enumerated() {
+                        let start = offset
+                        let copied = argument.withContiguousStorageIfAvailable { bytes in
+                            if let source = bytes.baseAddress {
+                                UnsafeMutableRawPointer(base + offset).copyMemory(from: source, byteCount: bytes.count)
+                            }
+                            return bytes.count
+                        }
+                        if let copied {
+                            offset += copied
+                        } else {
+                            for byte in argument {
+                                (base + offset).initialize(to: CChar(bitPattern: byte))
+                                offset += 1
+                            }
+                        }
+                        (lengths.baseAddress! + i).initialize(to: offset - start)
+                        (argv.baseAddress! + i).initialize(to: UnsafePointer(base + start))
+                    }
+                    var command: UnsafeMutablePointer<CChar>?
+                    let length = redisFormatCommandArgv(&command, Int32(count), argv.baseAddress, lengths.baseAddress)
+                    // Only fails on out of memory, where hiredis has already aborted in practice.
+                    precondition(length >= 0 && command != nil, "redisFormatCommandArgv failed")
+                    buffer.writeBytes(UnsafeRawBufferPointer(start: command, count: Int(length)))
+                    redisFreeCommand(command)
+                }
+            }
+        }
     }
 }
 

@@ -38,6 +38,16 @@ import Testing
         #expect(Array(buffer.readableBytesView) == expected)
     }
 
+    @Test func encodesLargeNonASCIIAndNonContiguousArguments() {
+        // Larger than any stack buffer, and a string that is not ASCII.
+        let big = String(repeating: "ä", count: 300_000)
+        #expect(encoded(["SET", "k", big]) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$600000\r\n\(big)\r\n")
+        // A collection without contiguous storage takes the byte-by-byte path.
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        RESPCommandEncoder.encode([Array("GET".utf8).lazy.map { $0 }, Array("k".utf8).lazy.map { $0 }], into: &buffer)
+        #expect(String(buffer: buffer) == "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+    }
+
     @Test func parsesEveryRESP2Type() throws {
         let wire = Array(
             "+OK\r\n-ERR unknown command 'FOO'\r\n:42\r\n:-7\r\n$5\r\nhello\r\n$-1\r\n*-1\r\n$0\r\n\r\n*0\r\n".utf8)
