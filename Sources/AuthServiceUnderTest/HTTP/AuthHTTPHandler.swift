@@ -132,16 +132,27 @@ final class AuthHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .now(let response):
                 self.write(response, for: request, route: route, start: start, context: context)
             case .later(let future):
-                future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
-                    switch result {
-                    case .success(let response):
-                        self.write(response, for: request, route: route, start: start, context: context)
-                    case .failure(let error):
-                        self.write(self.router.response(for: error, request), for: request, route: route, start: start, context: context)
-                    }
-                    self.answerNext(context: context)
-                }
+                self.answer(later: future, admitted: nil, for: request, route: route, start: start, context: context)
+            case .admitted(let future, let admission):
+                self.answer(later: future, admitted: admission, for: request, route: route, start: start, context: context)
             }
+        }
+    }
+
+    /// Writes the answer when `future` completes, first freeing the admission slot the request held, if any.
+    private func answer(
+        later future: EventLoopFuture<AuthResponse>, admitted admission: AdmissionLimiter?, for request: AuthRequest,
+        route: AuthRoute?, start: NIODeadline, context: ChannelHandlerContext
+    ) {
+        future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+            admission?.leave()
+            switch result {
+            case .success(let response):
+                self.write(response, for: request, route: route, start: start, context: context)
+            case .failure(let error):
+                self.write(self.router.response(for: error, request), for: request, route: route, start: start, context: context)
+            }
+            self.answerNext(context: context)
         }
     }
 

@@ -10,10 +10,12 @@ struct AuthRouter: Sendable {
     let retryAfterSeconds: Int
     let logger: Logger
 
-    /// A response now (no I/O) or later.
+    /// A response now (no I/O) or later; `admitted` holds a slot of `admission` that the caller frees (``AdmissionLimiter/leave()``)
+    /// when the future completes.
     enum Reply {
         case now(AuthResponse)
         case later(EventLoopFuture<AuthResponse>)
+        case admitted(EventLoopFuture<AuthResponse>, AdmissionLimiter)
     }
 
     func respond(to request: AuthRequest, route: AuthRoute?, on eventLoop: any EventLoop) -> Reply {
@@ -32,6 +34,7 @@ struct AuthRouter: Sendable {
             let health = self.health
             return .later(eventLoop.makeFutureWithTask { try await health.readiness() })
         case .verify:
+            if self.admission.admitNow() { return .admitted(self.auth.verify(request, on: eventLoop), self.admission) }
             let auth = self.auth
             return .later(self.admission.withAdmission(on: eventLoop) { auth.verify(request, on: eventLoop) })
         case .register, .login, .refresh, .logout:

@@ -92,6 +92,23 @@ public struct Spread: Sendable, Codable, Equatable {
     /// The same without the lowest and the highest value when there are 5 or more: one run caught in a burst of a
     /// noisy neighbour does not widen the tolerance derived from it. Equals ``relative`` below 5 values.
     public var innerRelative: Double
+    /// The lowest value, or the second lowest when there are 5 or more: what a baseline's time is compared against,
+    /// so one run that came out unusually low cannot tighten the limit. Files that predate it decode it as `minimum`.
+    public var floor: Double
+
+    private enum CodingKeys: String, CodingKey {
+        case median, minimum, maximum, relative, innerRelative, floor
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.median = try container.decode(Double.self, forKey: .median)
+        self.minimum = try container.decode(Double.self, forKey: .minimum)
+        self.maximum = try container.decode(Double.self, forKey: .maximum)
+        self.relative = try container.decode(Double.self, forKey: .relative)
+        self.innerRelative = try container.decode(Double.self, forKey: .innerRelative)
+        self.floor = try container.decodeIfPresent(Double.self, forKey: .floor) ?? self.minimum
+    }
 
     public init(_ values: [Double]) {
         let sorted = values.sorted()
@@ -103,6 +120,7 @@ public struct Spread: Sendable, Codable, Equatable {
         self.maximum = sorted.last ?? 0
         self.relative = median != 0 ? (self.maximum - self.minimum) / abs(median) : 0
         let inner = sorted.count >= 5 ? Array(sorted.dropFirst().dropLast()) : sorted
+        self.floor = sorted.count >= 5 ? sorted[1] : self.minimum
         self.innerRelative = median != 0 && !inner.isEmpty ? (inner.last! - inner.first!) / abs(median) : 0
     }
 }
