@@ -16,13 +16,15 @@ extension PerformanceSuite {
 /// leases) and the stored baseline, and attaches its JSON result.
 @Suite
 struct SeedScenarios {
-    // One definition each, with their thresholds: `Scenario.quick`, `.baseline`, `.stress`, `.ultimate` (LoadDriver).
+    // One definition each, with their thresholds: `Scenario.quick`, `.baseline`, `.stress`, `.ultimate`, `.stressOpen`
+    // (AuthScenarios).
     static let quickValidation = PerformanceScenario.requestCount(
         Scenario.quick.name, users: Scenario.quick.users, requests: Scenario.quick.maxRequests ?? 1_000,
         thresholds: Scenario.quick.thresholds)
     static let baseline = PerformanceScenario(.baseline)
     static let stress = PerformanceScenario(.stress)
     static let ultimate = PerformanceScenario(.ultimate)
+    static let stressOpen = PerformanceScenario(.stressOpen)
 
     @Test(.timeLimit(.minutes(3)))
     func quickValidation() async throws {
@@ -42,6 +44,12 @@ struct SeedScenarios {
     @Test(.timeLimit(.minutes(5)))
     func ultimate() async throws {
         try await ScenarioCheck.run(Self.ultimate)
+    }
+
+    /// Stress as open arrivals: latency from each request's intended send time, p95 < 50 ms.
+    @Test(.timeLimit(.minutes(4)))
+    func stressOpen() async throws {
+        try await ScenarioCheck.run(Self.stressOpen)
     }
 }
 }

@@ -15,8 +15,10 @@ struct SeedScenarioTableTests {
         switch scenario.load {
         case .closedLoop:
             load = scenario.maxRequests.map { "\(grouped($0)) requests, closed loop" } ?? "closed loop"
-        case .concurrentUsers(let perUser), .pacedUsers(let perUser):
+        case .concurrentUsers(let perUser):
             load = "\(grouped(Int(perUser))) req/s per user (\(grouped(Int(perUser * Double(scenario.users)))) offered)"
+        case .pacedUsers(let perUser):
+            load = "open: \(grouped(Int(perUser))) req/s per user (\(grouped(Int(perUser * Double(scenario.users)))) offered)"
         case .constantArrivalRate(let rate):
             load = "\(grouped(Int(rate))) req/s"
         case .rampingArrivalRate:
@@ -39,7 +41,7 @@ struct SeedScenarioTableTests {
 
     @Test func readmeShowsEverySeedScenarioAsDefined() throws {
         let text = try String(contentsOf: Self.readme, encoding: .utf8)
-        let expected = [Scenario.quick, .baseline, .stress, .ultimate].map(Self.row)
+        let expected = [Scenario.quick, .baseline, .stress, .ultimate, .stressOpen].map(Self.row)
         let tableRows = text.split(separator: "\n").map(String.init).filter { line in
             Scenario.builtIn.values.contains { line.hasPrefix("| \($0.name) |") }
         }
