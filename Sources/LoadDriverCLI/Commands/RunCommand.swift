@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Target, http://host:port (http only; request paths come from the mix).")
     var url: String = "http://127.0.0.1:8002"
 
-    @Option(help: "Built-in scenario: quick, baseline, stress, ultimate.")
+    @Option(help: "Built-in scenario: quick, baseline, stress, ultimate, stressopen.")
     var scenario: String?
 
     @Option(help: "Scenario JSON file (schema: docs/scenario-file.md, example: docs/examples/scenario.json; the `scenario` object of a result works too).")
