@@ -31,8 +31,8 @@ struct MeasureCommand: AsyncParsableCommand {
     var hashingBatch = 200
     @Option(help: "The malloc-counter shim (.so) to preload into the server; without it allocations are not counted.")
     var mallocCounter: String?
-    @Option(help: "Baseline to compare with (or to write with --update-baseline).")
-    var baseline = "Baselines/cost.json"
+    @Option(help: "Baselines directory, one file per machine (or one .json file) to compare with or to write with --update-baseline.")
+    var baseline = "Baselines/cost"
     @Flag(help: "Write this measurement as the baseline instead of comparing.")
     var updateBaseline = false
     @Option(help: "Also write the full report (every run) to this JSON file.")
@@ -47,27 +47,51 @@ struct MeasureCommand: AsyncParsableCommand {
         if let mallocCounter, !FileManager.default.fileExists(atPath: mallocCounter) {
             throw ValidationError("--malloc-counter \(mallocCounter): no such file (scripts/cost builds it)")
         }
-        if !updateBaseline, !FileManager.default.fileExists(atPath: baseline) {
-            throw ValidationError(
-                "no baseline at \(baseline): record one with `scripts/cost --update-baseline` on the reference machine")
-        }
     }
 
+    /// This machine's baseline file (``CostBaselines``).
+    private var baselineFile: String { CostBaselines.file(at: baseline, machine: Self.machine()) }
+
     func run() async throws {
+        if !updateBaseline, !FileManager.default.fileExists(atPath: baselineFile) {
+            let recorded = baselineFile == baseline ? [] : CostBaselines.recordedMachines(in: baseline)
+            print("cost-gate: no cost baseline for this machine (\(Self.machine())) at \(baselineFile)"
+                  + (recorded.isEmpty ? "" : "; recorded for: \(recorded.joined(separator: "; "))")
+                  + ". Times only compare on the machine they were recorded on: record one here with"
+                  + " `scripts/cost --update-baseline` and commit it")
+            throw ExitCode(2)
+        }
+        guard Self.allowedCPUs() == 1 else {
+            print("cost-gate: the cost gate measures on one CPU (probe, server and redis-server together, one request at"
+                  + " a time), this process may run on \(Self.allowedCPUs().map(String.init) ?? "an unknown number of") CPUs:"
+                  + " run it through scripts/cost, or as `taskset -c N cost-gate measure ...`")
+            throw ExitCode(2)
+        }
         let baselineReport: CostReport? = updateBaseline ? nil : try loadBaseline()
+        if let baselineReport, baselineReport.allowedCPUs != 1 {
+            print("cost-gate: the baseline \(baselineFile) was measured on \(baselineReport.allowedCPUs.map(String.init) ?? "all")"
+                  + " CPUs, this gate measures on one: record a baseline here with `scripts/cost --update-baseline`")
+            throw ExitCode(2)
+        }
+        if let baselineReport, baselineReport.machine != Self.machine() {
+            print("cost-gate: the baseline \(baselineFile) was recorded on \(baselineReport.machine), this machine is "
+                  + "\(Self.machine()): times only compare on the machine they were recorded on; record a baseline"
+                  + " here with `scripts/cost --update-baseline`")
+            throw ExitCode(2)
+        }
         let injected = ProcessInfo.processInfo.environment["PERF_INJECT_REGRESSION"].flatMap { $0.isEmpty ? nil : $0 }
         let report = try await measureOrExit(injected: injected)
         print(Self.table(report))
         if let output { try write(report, to: output) }
         if updateBaseline {
-            try write(report, to: baseline)
-            print("baseline written: \(baseline)")
+            try write(report, to: baselineFile)
+            print("baseline written: \(baselineFile) (\(report.machine))")
             return
         }
         guard let baselineReport else { return }
         var checks = CostGate.checks(current: report, baseline: baselineReport)
         let confirming = confirm && checks.contains(where: { !$0.ok })
-        print("\ncost gate against \(baseline) (recorded \(baselineReport.recordedAt) on \(baselineReport.machine)):")
+        print("\ncost gate against \(baselineFile) (recorded \(baselineReport.recordedAt) on \(baselineReport.machine)):")
         // Only the final verdict's lines start with ok/FAIL; a first pass that is being confirmed is marked as such.
         for check in checks { print((confirming ? "  first pass: " : "  ") + check.line) }
         if confirming {
@@ -76,7 +100,7 @@ struct MeasureCommand: AsyncParsableCommand {
             let again = try await measureOrExit(injected: injected)
             let combined = CostReport(
                 recordedAt: report.recordedAt, machine: report.machine, requestsPerBatch: report.requestsPerBatch,
-                runs: report.runs + again.runs, injectedRegression: injected)
+                runs: report.runs + again.runs, injectedRegression: injected, allowedCPUs: report.allowedCPUs)
             print(Self.table(combined))
             if let output { try write(combined, to: output) }
             checks = CostGate.checks(current: combined, baseline: baselineReport)
@@ -90,9 +114,9 @@ struct MeasureCommand: AsyncParsableCommand {
 
     private func loadBaseline() throws -> CostReport {
         do {
-            return try JSONDecoder().decode(CostReport.self, from: Data(contentsOf: URL(fileURLWithPath: baseline)))
+            return try JSONDecoder().decode(CostReport.self, from: Data(contentsOf: URL(fileURLWithPath: baselineFile)))
         } catch {
-            throw ValidationError("baseline \(baseline) is not a cost report: \(error)")
+            throw ValidationError("baseline \(baselineFile) is not a cost report: \(error)")
         }
     }
 
@@ -151,12 +175,26 @@ struct MeasureCommand: AsyncParsableCommand {
                 requestsPerBatch: Dictionary(
                     uniqueKeysWithValues: EndpointWorkload.all(state: AuthWorkloadState(run: 0), batch: batch, hashingBatch: hashingBatch)
                         .map { ($0.name, $0.batch) }),
-                runs: runsDone, injectedRegression: injected)
+                runs: runsDone, injectedRegression: injected, allowedCPUs: Self.allowedCPUs())
         } catch {
             try? await threads.shutdownGracefully()
             try? await redis.stop()
             throw error
         }
+    }
+
+    /// How many CPUs this process may run on (`Cpus_allowed_list` of /proc/self/status, e.g. `1` or `0-1,3`); its
+    /// children (the server, redis-server) inherit it. `nil` when it cannot be read.
+    static func allowedCPUs() -> Int? {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
+        var count = 0
+        for range in line.dropFirst("Cpus_allowed_list:".count).trimmingSpaces.split(separator: ",") {
+            let bounds = range.split(separator: "-").compactMap { Int($0) }
+            guard let low = bounds.first, let high = bounds.last, high >= low else { return nil }
+            count += high - low + 1
+        }
+        return count > 0 ? count : nil
     }
 
     /// `<cpu model>, <n> cores` from /proc/cpuinfo.

@@ -92,8 +92,8 @@ public struct Spread: Sendable, Codable, Equatable {
     /// The same without the lowest and the highest value when there are 5 or more: one run caught in a burst of a
     /// noisy neighbour does not widen the tolerance derived from it. Equals ``relative`` below 5 values.
     public var innerRelative: Double
-    /// The lowest value, or the second lowest when there are 5 or more: what a baseline's time is compared against,
-    /// so one run that came out unusually low cannot tighten the limit. Files that predate it decode it as `minimum`.
+    /// The lowest value, or the second lowest when there are 5 or more: a baseline's time when its runs are not at
+    /// hand (the gate reads times from the runs: ``QuietRuns``). Files that predate it decode it as `minimum`.
     public var floor: Double
 
     private enum CodingKeys: String, CodingKey {
@@ -157,12 +157,16 @@ public struct CostReport: Sendable, Codable, Equatable {
     public var endpoints: [String: EndpointCostSummary]
     /// Set when the server ran with a `PERF_INJECT_REGRESSION`.
     public var injectedRegression: String?
+    /// How many CPUs the measurement (probe, server and redis-server) was allowed to run on; `scripts/cost` pins it to
+    /// one, so no request waits for a wake-up on the other core. `nil` in reports from before pinning.
+    public var allowedCPUs: Int?
 
     public init(
         recordedAt: String, machine: String, requestsPerBatch: [String: Int], runs: [CostRun],
-        injectedRegression: String? = nil
+        injectedRegression: String? = nil, allowedCPUs: Int? = nil
     ) {
         self.recordedAt = recordedAt
+        self.allowedCPUs = allowedCPUs
         self.machine = machine
         self.requestsPerBatch = requestsPerBatch
         self.runs = runs

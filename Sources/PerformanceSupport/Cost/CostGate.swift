@@ -8,8 +8,8 @@ public struct CostTolerances: Sendable, Codable, Equatable {
     /// Normalized CPU per request may grow by at least this fraction of the baseline. Default 15%, so the gate catches
     /// a 20% regression of an endpoint whose figure is steady.
     public var cpuGrowth: Double
-    /// ...or by this multiple of the baseline's own spread over its runs (``Spread/innerRelative``), when that is
-    /// more: an endpoint that measured noisier gets a wider allowance, stated in its check. Default 2.
+    /// ...or by this multiple of the baseline's own spread over its quieter half of runs (``QuietRuns``), when that
+    /// is more: an endpoint that measured noisier gets a wider allowance, stated in its check. Default 2.
     public var cpuSpreadFactor: Double
     /// The most a spread-derived allowance may reach, so a baseline recorded on a noisy day keeps its teeth.
     /// Default 40%.
@@ -72,10 +72,7 @@ public struct CostCheck: Sendable, Codable, Equatable {
 }
 
 /// The cost gate, endpoint by endpoint: counts (allocations, Redis commands) compare the runs' medians; times
-/// (normalized CPU and latency) compare the lowest run with the baseline's ``Spread/floor`` (its second-lowest of 5
-/// runs). Noise on a shared machine only adds time (steal, a neighbour's cache traffic), so the best run is the
-/// estimate it disturbs least, while a regression in the code moves every run, the best included; the baseline drops
-/// its own lowest run so that one outlier cannot tighten the limit.
+/// (normalized CPU and latency) compare the quietest run with the baseline's quieter half (``QuietRuns``).
 public enum CostGate {
     public static func checks(current: CostReport, baseline: CostReport, tolerances: CostTolerances = .standard) -> [CostCheck] {
         var checks: [CostCheck] = []
@@ -86,6 +83,8 @@ public enum CostGate {
                     CostCheck(name: "cost.\(name).measured", actual: 0, baseline: 1, limit: 1, tolerance: "must be measured", ok: false))
                 continue
             }
+            let nowRuns = current.runs.compactMap { $0.endpoints[name] }
+            let baseRuns = baseline.runs.compactMap { $0.endpoints[name] }
             if let baseAllocations = base.allocations?.median {
                 let limit = baseAllocations * (1 + tolerances.allocationGrowth) + tolerances.allocationSlack
                 let actual = now.allocations?.median ?? .infinity
@@ -95,27 +94,33 @@ public enum CostGate {
                         tolerance: "+\(percent(tolerances.allocationGrowth)) + \(tolerances.allocationSlack)",
                         ok: actual <= limit))
             }
-            let spreadAllowance = min(
-                tolerances.cpuSpreadFactor * base.normalizedCPU.innerRelative, tolerances.maximumSpreadAllowance)
+            let cpuSpread = QuietRuns.baselineSpread(baseRuns, quietness: \.cpuMicroseconds, figure: \EndpointCost.optionalNormalizedCPU)
+                ?? base.normalizedCPU.innerRelative
+            let spreadAllowance = min(tolerances.cpuSpreadFactor * cpuSpread, tolerances.maximumSpreadAllowance)
             let cpuGrowth = max(tolerances.cpuGrowth, spreadAllowance)
-            let cpuLimit = base.normalizedCPU.floor * (1 + cpuGrowth)
+            let baseCPU = QuietRuns.baseline(baseRuns, quietness: \.cpuMicroseconds, figure: \.normalizedCPU) ?? base.normalizedCPU.floor
+            let nowCPU = QuietRuns.measured(nowRuns, quietness: \.cpuMicroseconds, figure: \.normalizedCPU) ?? now.normalizedCPU.minimum
+            let cpuLimit = baseCPU * (1 + cpuGrowth)
             checks.append(
                 CostCheck(
-                    name: "cost.\(name).normalizedCPU", actual: now.normalizedCPU.minimum,
-                    baseline: base.normalizedCPU.floor, limit: cpuLimit,
+                    name: "cost.\(name).normalizedCPU", actual: nowCPU, baseline: baseCPU, limit: cpuLimit,
                     tolerance: "+\(percent(cpuGrowth))"
                         + (spreadAllowance > tolerances.cpuGrowth
-                            ? " (\(tolerances.cpuSpreadFactor.formatted2)x the baseline's spread of \(percent(base.normalizedCPU.innerRelative)))" : ""),
-                    ok: now.normalizedCPU.minimum <= cpuLimit))
+                            ? " (\(tolerances.cpuSpreadFactor.formatted2)x the baseline's spread of \(percent(cpuSpread)))" : ""),
+                    ok: nowCPU <= cpuLimit))
             if let baseLatency = base.normalizedLatency {
+                let latencySpread = QuietRuns.baselineSpread(baseRuns, quietness: \.medianLatencyMicroseconds, figure: \.normalizedLatency)
+                    ?? baseLatency.innerRelative
                 let growth = max(
-                    tolerances.latencyGrowth,
-                    min(tolerances.cpuSpreadFactor * baseLatency.innerRelative, tolerances.maximumSpreadAllowance))
-                let limit = baseLatency.floor * (1 + growth)
-                let actual = now.normalizedLatency?.minimum ?? .infinity
+                    tolerances.latencyGrowth, min(tolerances.cpuSpreadFactor * latencySpread, tolerances.maximumSpreadAllowance))
+                let baseFigure = QuietRuns.baseline(baseRuns, quietness: \.medianLatencyMicroseconds, figure: \.normalizedLatency)
+                    ?? baseLatency.floor
+                let limit = baseFigure * (1 + growth)
+                let actual = QuietRuns.measured(nowRuns, quietness: \.medianLatencyMicroseconds, figure: \.normalizedLatency)
+                    ?? now.normalizedLatency?.minimum ?? .infinity
                 checks.append(
                     CostCheck(
-                        name: "cost.\(name).normalizedLatency", actual: actual, baseline: baseLatency.floor, limit: limit,
+                        name: "cost.\(name).normalizedLatency", actual: actual, baseline: baseFigure, limit: limit,
                         tolerance: "+\(percent(growth))", ok: actual <= limit))
             }
             let commandDistance = abs(now.redisCommands.median - base.redisCommands.median)
@@ -129,6 +134,68 @@ public enum CostGate {
     }
 
     private static func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
+}
+
+/// Which runs a time figure is read from. Noise on a shared machine adds time to a run, but not in proportion: a burst
+/// that slows the reference request more than the endpoint lowers their ratio, so the lowest ratio is not the cleanest
+/// one. The run with the lowest absolute time is: a measurement's figure is the normalized value of its quietest run,
+/// and a baseline's the median over its quieter half (the ⌈n/2⌉ runs with the lowest absolute time), so one odd run
+/// cannot tighten a limit. A regression in the code moves every run, the quietest included.
+public enum QuietRuns {
+    /// The normalized `figure` of the run with the lowest `quietness`; `nil` when no run has the figure.
+    public static func measured(
+        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double>
+    ) -> Double? {
+        runs.min { $0[keyPath: quietness] < $1[keyPath: quietness] }?[keyPath: figure]
+    }
+
+    public static func measured(
+        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double?>
+    ) -> Double? {
+        runs.filter { $0[keyPath: figure] != nil }.min { $0[keyPath: quietness] < $1[keyPath: quietness] }?[keyPath: figure]
+    }
+
+    /// The median normalized `figure` over the ⌈n/2⌉ runs with the lowest `quietness`; `nil` when no run has it.
+    public static func baseline(
+        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double>
+    ) -> Double? {
+        quieterHalfMedian(runs.map { ($0[keyPath: quietness], $0[keyPath: figure]) })
+    }
+
+    public static func baseline(
+        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double?>
+    ) -> Double? {
+        quieterHalfMedian(runs.compactMap { run in run[keyPath: figure].map { (run[keyPath: quietness], $0) } })
+    }
+
+    /// The spread of the normalized `figure` over the same quieter half: (max − min) / median, what the baseline's
+    /// clean runs vary by; `nil` below 3 runs with the figure.
+    public static func baselineSpread(
+        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double?>
+    ) -> Double? {
+        let half = quieterHalf(runs.compactMap { run in run[keyPath: figure].map { (run[keyPath: quietness], $0) } })
+        guard half.count >= 3, let median = median(half), median != 0 else { return nil }
+        return (half.last! - half.first!) / abs(median)
+    }
+
+    /// The quieter half's figures, sorted.
+    private static func quieterHalf(_ pairs: [(quietness: Double, figure: Double)]) -> [Double] {
+        pairs.sorted { $0.quietness < $1.quietness }.prefix((pairs.count + 1) / 2).map(\.figure).sorted()
+    }
+
+    private static func median(_ sorted: [Double]) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    private static func quieterHalfMedian(_ pairs: [(quietness: Double, figure: Double)]) -> Double? {
+        median(quieterHalf(pairs))
+    }
+}
+
+extension EndpointCost {
+    /// ``normalizedCPU`` as an optional, so CPU and latency go through the same ``QuietRuns`` functions.
+    fileprivate var optionalNormalizedCPU: Double? { self.normalizedCPU }
 }
 
 extension Double {
