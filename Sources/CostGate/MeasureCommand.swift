@@ -53,32 +53,7 @@ struct MeasureCommand: AsyncParsableCommand {
     private var baselineFile: String { CostBaselines.file(at: baseline, machine: Self.machine()) }
 
     func run() async throws {
-        if !updateBaseline, !FileManager.default.fileExists(atPath: baselineFile) {
-            let recorded = baselineFile == baseline ? [] : CostBaselines.recordedMachines(in: baseline)
-            print("cost-gate: no cost baseline for this machine (\(Self.machine())) at \(baselineFile)"
-                  + (recorded.isEmpty ? "" : "; recorded for: \(recorded.joined(separator: "; "))")
-                  + ". Times only compare on the machine they were recorded on: record one here with"
-                  + " `scripts/cost --update-baseline` and commit it")
-            throw ExitCode(2)
-        }
-        guard Self.allowedCPUs() == 1 else {
-            print("cost-gate: the cost gate measures on one CPU (probe, server and redis-server together, one request at"
-                  + " a time), this process may run on \(Self.allowedCPUs().map(String.init) ?? "an unknown number of") CPUs:"
-                  + " run it through scripts/cost, or as `taskset -c N cost-gate measure ...`")
-            throw ExitCode(2)
-        }
-        let baselineReport: CostReport? = updateBaseline ? nil : try loadBaseline()
-        if let baselineReport, baselineReport.allowedCPUs != 1 {
-            print("cost-gate: the baseline \(baselineFile) was measured on \(baselineReport.allowedCPUs.map(String.init) ?? "all")"
-                  + " CPUs, this gate measures on one: record a baseline here with `scripts/cost --update-baseline`")
-            throw ExitCode(2)
-        }
-        if let baselineReport, baselineReport.machine != Self.machine() {
-            print("cost-gate: the baseline \(baselineFile) was recorded on \(baselineReport.machine), this machine is "
-                  + "\(Self.machine()): times only compare on the machine they were recorded on; record a baseline"
-                  + " here with `scripts/cost --update-baseline`")
-            throw ExitCode(2)
-        }
+        let baselineReport = try self.baselineForThisMachine()
         let injected = ProcessInfo.processInfo.environment["PERF_INJECT_REGRESSION"].flatMap { $0.isEmpty ? nil : $0 }
         let report = try await measureOrExit(injected: injected)
         print(Self.table(report))
@@ -110,6 +85,44 @@ struct MeasureCommand: AsyncParsableCommand {
         let failed = checks.filter { !$0.ok }
         print(failed.isEmpty ? "cost gate: passed (\(checks.count) checks)" : "cost gate: FAILED \(failed.count) of \(checks.count) checks")
         if !failed.isEmpty { throw ExitCode(99) }
+    }
+
+    /// This machine's baseline (`nil` with --update-baseline), after checking that its times can be compared with
+    /// this measurement: one CPU, recorded on one CPU, on this machine. Otherwise prints why and exits with status 2.
+    private func baselineForThisMachine() throws -> CostReport? {
+        func refuse(_ message: String) -> ExitCode {
+            print("cost-gate: " + message)
+            return ExitCode(2)
+        }
+        let machine = Self.machine()
+        guard Self.allowedCPUs() == 1 else {
+            throw refuse(
+                "the cost gate measures on one CPU (probe, server and redis-server together, one request at a time), this"
+                    + " process may run on \(Self.allowedCPUs().map(String.init) ?? "an unknown number of") CPUs: run it"
+                    + " through scripts/cost, or as `taskset -c N cost-gate measure ...`")
+        }
+        if updateBaseline { return nil }
+        guard FileManager.default.fileExists(atPath: baselineFile) else {
+            let recorded = baselineFile == baseline ? [] : CostBaselines.recordedMachines(in: baseline)
+            throw refuse(
+                "no cost baseline for this machine (\(machine)) at \(baselineFile)"
+                    + (recorded.isEmpty ? "" : "; recorded for: \(recorded.joined(separator: "; "))")
+                    + ". Times only compare on the machine they were recorded on: record one here with"
+                    + " `scripts/cost --update-baseline --runs 10` and commit it")
+        }
+        let report = try loadBaseline()
+        guard report.allowedCPUs == 1 else {
+            throw refuse(
+                "the baseline \(baselineFile) was measured on \(report.allowedCPUs.map(String.init) ?? "all") CPUs, this"
+                    + " gate measures on one: record a baseline here with `scripts/cost --update-baseline --runs 10`")
+        }
+        guard report.machine == machine else {
+            throw refuse(
+                "the baseline \(baselineFile) was recorded on \(report.machine), this machine is \(machine): times only"
+                    + " compare on the machine they were recorded on; record a baseline here with"
+                    + " `scripts/cost --update-baseline --runs 10`")
+        }
+        return report
     }
 
     private func loadBaseline() throws -> CostReport {
