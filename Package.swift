@@ -210,6 +210,7 @@ let package = Package(
                 "AuthScenarios",
                 "PerformanceSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
