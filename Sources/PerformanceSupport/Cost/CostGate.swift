@@ -94,12 +94,12 @@ public enum CostGate {
                         tolerance: "+\(percent(tolerances.allocationGrowth)) + \(tolerances.allocationSlack)",
                         ok: actual <= limit))
             }
-            let cpuSpread = QuietRuns.baselineSpread(baseRuns, quietness: \.cpuMicroseconds, figure: \EndpointCost.optionalNormalizedCPU)
+            let cpuSpread = QuietRuns.baselineSpread(baseRuns, quietness: \.cpuMicroseconds, figure: { $0.normalizedCPU })
                 ?? base.normalizedCPU.innerRelative
             let spreadAllowance = min(tolerances.cpuSpreadFactor * cpuSpread, tolerances.maximumSpreadAllowance)
             let cpuGrowth = max(tolerances.cpuGrowth, spreadAllowance)
-            let baseCPU = QuietRuns.baseline(baseRuns, quietness: \.cpuMicroseconds, figure: \.normalizedCPU) ?? base.normalizedCPU.floor
-            let nowCPU = QuietRuns.measured(nowRuns, quietness: \.cpuMicroseconds, figure: \.normalizedCPU) ?? now.normalizedCPU.minimum
+            let baseCPU = QuietRuns.baseline(baseRuns, quietness: \.cpuMicroseconds, figure: { $0.normalizedCPU }) ?? base.normalizedCPU.floor
+            let nowCPU = QuietRuns.measured(nowRuns, quietness: \.cpuMicroseconds, figure: { $0.normalizedCPU }) ?? now.normalizedCPU.minimum
             let cpuLimit = baseCPU * (1 + cpuGrowth)
             checks.append(
                 CostCheck(
@@ -144,38 +144,32 @@ public enum CostGate {
 public enum QuietRuns {
     /// The normalized `figure` of the run with the lowest `quietness`; `nil` when no run has the figure.
     public static func measured(
-        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double>
+        _ runs: [EndpointCost], quietness: (EndpointCost) -> Double, figure: (EndpointCost) -> Double?
     ) -> Double? {
-        runs.min { $0[keyPath: quietness] < $1[keyPath: quietness] }?[keyPath: figure]
-    }
-
-    public static func measured(
-        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double?>
-    ) -> Double? {
-        runs.filter { $0[keyPath: figure] != nil }.min { $0[keyPath: quietness] < $1[keyPath: quietness] }?[keyPath: figure]
+        pairs(runs, quietness, figure).min { $0.quietness < $1.quietness }?.figure
     }
 
     /// The median normalized `figure` over the ⌈n/2⌉ runs with the lowest `quietness`; `nil` when no run has it.
     public static func baseline(
-        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double>
+        _ runs: [EndpointCost], quietness: (EndpointCost) -> Double, figure: (EndpointCost) -> Double?
     ) -> Double? {
-        quieterHalfMedian(runs.map { ($0[keyPath: quietness], $0[keyPath: figure]) })
-    }
-
-    public static func baseline(
-        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double?>
-    ) -> Double? {
-        quieterHalfMedian(runs.compactMap { run in run[keyPath: figure].map { (run[keyPath: quietness], $0) } })
+        median(quieterHalf(pairs(runs, quietness, figure)))
     }
 
     /// The spread of the normalized `figure` over the same quieter half: (max − min) / median, what the baseline's
     /// clean runs vary by; `nil` below 3 runs with the figure.
     public static func baselineSpread(
-        _ runs: [EndpointCost], quietness: KeyPath<EndpointCost, Double>, figure: KeyPath<EndpointCost, Double?>
+        _ runs: [EndpointCost], quietness: (EndpointCost) -> Double, figure: (EndpointCost) -> Double?
     ) -> Double? {
-        let half = quieterHalf(runs.compactMap { run in run[keyPath: figure].map { (run[keyPath: quietness], $0) } })
+        let half = quieterHalf(pairs(runs, quietness, figure))
         guard half.count >= 3, let median = median(half), median != 0 else { return nil }
         return (half.last! - half.first!) / abs(median)
+    }
+
+    private static func pairs(
+        _ runs: [EndpointCost], _ quietness: (EndpointCost) -> Double, _ figure: (EndpointCost) -> Double?
+    ) -> [(quietness: Double, figure: Double)] {
+        runs.compactMap { run in figure(run).map { (quietness(run), $0) } }
     }
 
     /// The quieter half's figures, sorted.
@@ -187,15 +181,6 @@ public enum QuietRuns {
         guard !sorted.isEmpty else { return nil }
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
-
-    private static func quieterHalfMedian(_ pairs: [(quietness: Double, figure: Double)]) -> Double? {
-        median(quieterHalf(pairs))
-    }
-}
-
-extension EndpointCost {
-    /// ``normalizedCPU`` as an optional, so CPU and latency go through the same ``QuietRuns`` functions.
-    fileprivate var optionalNormalizedCPU: Double? { self.normalizedCPU }
 }
 
 extension Double {

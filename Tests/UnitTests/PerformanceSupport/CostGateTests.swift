@@ -130,23 +130,16 @@ import Testing
     /// A burst that slows the reference more than the endpoint lowers their ratio in that run: the gate reads the run
     /// with the lowest absolute CPU, so such a run can neither hide a regression nor tighten the baseline.
     @Test func aNoisyRunWithALowRatioNeitherHidesARegressionNorTightensTheLimit() {
-        func report(_ runs: [(cpu: Double, reference: Double)]) -> CostReport {
-            CostReport(recordedAt: "now", machine: "test", requestsPerBatch: [:], runs: runs.map { run in
-                CostRun(endpoints: ["verify": EndpointCost(
-                    allocations: 31, redisCommands: 1, batchCPUMicroseconds: run.cpu, cpuMicroseconds: run.cpu,
-                    referenceCPUMicroseconds: run.reference, medianLatencyMicroseconds: 66)])
-            })
-        }
         // Quiet runs at 2.39-2.56 x the reference; the noisy ones (higher absolute CPU) at ~2.0.
-        let baseline = report([(45.9, 19.0), (46.2, 19.33), (47.2, 19.46), (48.5, 19.59), (48.5, 19.42), (49.0, 19.16),
+        let baseline = Self.runs([(45.9, 19.0), (46.2, 19.33), (47.2, 19.46), (48.5, 19.59), (48.5, 19.42), (49.0, 19.16),
                                (50.0, 19.76), (50.1, 19.71), (50.9, 25.25), (53.0, 26.2)])
         let baseCPU = QuietRuns.baseline(baseline.runs.compactMap { $0.endpoints["verify"] }, quietness: \.cpuMicroseconds,
-                                         figure: \.normalizedCPU)
+                                         figure: { $0.normalizedCPU })
         #expect(abs((baseCPU ?? 0) - 2.426) < 0.01, "the median of the five quietest runs' ratios")
         // ~20% more CPU in verify's path: every quiet run moves; one noisy run reads 2.56.
-        let regressed = report([(59.0, 19.04), (60.8, 20.82), (56.6, 19.32), (55.4, 18.62), (70.7, 27.59)])
+        let regressed = Self.runs([(59.0, 19.04), (60.8, 20.82), (56.6, 19.32), (55.4, 18.62), (70.7, 27.59)])
         #expect(CostGate.checks(current: regressed, baseline: baseline).filter { !$0.ok }.map(\.name) == ["cost.verify.normalizedCPU"])
-        let clean = report([(84.6, 38.6), (56.0, 24.0), (46.9, 19.2), (53.7, 27.1), (46.0, 19.13)])
+        let clean = Self.runs([(84.6, 38.6), (56.0, 24.0), (46.9, 19.2), (53.7, 27.1), (46.0, 19.13)])
         #expect(CostGate.checks(current: clean, baseline: baseline).filter { !$0.ok }.isEmpty)
     }
 
