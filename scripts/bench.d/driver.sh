@@ -8,7 +8,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 usage() {
   cat <<'TXT'
 Usage: scripts/bench driver [--duration SECONDS] [--connections C] [--warmup SECONDS] [--skip-build] [--help]
-       scripts/bench driver --open [--users U] [--rate R] [--duration SECONDS] [--skip-build]
+       scripts/bench driver --open [--users U] [--rate R] [--duration SECONDS] [--runs N] [--skip-build]
 
 Builds (release) loaddriver (scratch $DRIVER_BENCH_SCRATCH, default .build-driver-release) and the hello server in
 scripts/bench.d/hello-server (scratch $DRIVER_BENCH_HELLO_SCRATCH, default .build-driver-hello), starts the hello
@@ -17,27 +17,33 @@ server on a free 127.0.0.1 port (stopped by PID on exit), warms it up with wrk f
   wrk -t1 -cC -dDs http://127.0.0.1:<port>/
 and prints req/s of both. Last line: `ratio: <loaddriver / wrk>`.
 
---open: the open model at the seed's Ultimate shape instead, twice. Starts the hello server's bare SwiftNIO mode
-(`--raw`, one event-loop thread, a canned response: the cheapest target, so the driver is what is measured), then
+--open: the open model at the seed's Ultimate shape instead. Starts the hello server's bare SwiftNIO mode (`--raw`,
+one event-loop thread, a canned response: the cheapest target, so the driver is what is measured), then --runs times
+(default 3), interleaved:
   loaddriver run --users U --rate-per-user R --duration D --ramp-up 4 --threads 1 --mix 'GET:/=1'   (defaults: U=2000, R=10)
-i.e. U paced users at R req/s each; then the same load with the LoadDriver inside the server's own process
+  paced-client 127.0.0.1 PORT U R D 4   (scripts/bench.d/paced-client.c, built with cc -O2)
+i.e. U paced users at R req/s each, first from loaddriver, then from a plain C epoll client with the same timetable
+and 1 ms tick that does nothing else: the kernel's share of a paced request, the floor for any client that reads each
+response when it arrives. Then once the same load with the LoadDriver inside the server's own process
 (`hello-server PORT --raw --in-process-driver U R D DIR`), as the suite runs it beside the server under test. Prints
-for each: achieved vs target rate, late and dropped sends, corrected latency and service time p50/p99, scheduling lag,
-the driver's event-loop CPU and the machine's. Then loaddriver and `wrk -t1 -cU` each as a closed loop (as fast as it
-goes, the only regime wrk has) against the same server, and a `cost:` line: the loaddriver process's CPU per request,
-paced and closed loop, against wrk's (goal for the paced run: <= 20 us).
-Last line: `ratio: <achieved / target>` (the lower of the two; the driver kept its timetable when it is >= 0.95 and
-neither run is driver-limited).
+for loaddriver's runs: achieved vs target rate, late and dropped sends, corrected latency and service time p50/p99,
+scheduling lag, the driver's event-loop CPU and the machine's. Then loaddriver and `wrk -t1 -cU` each as a closed loop
+(as fast as it goes, the only regime wrk has) against the same server, and a `cost:` line: the process CPU per request
+of loaddriver paced (median of the runs; goal <= 20 us) against the C client's in the same runs, and closed loop
+against wrk.
+Last line: `ratio: <achieved / target>` (the lowest of loaddriver's runs; the driver kept its timetable when it is
+>= 0.95 and no run is driver-limited).
 TXT
 }
 
-duration=10 connections=100 warmup=2 build=1 open=0 users=2000 rate=10
+duration=10 connections=100 warmup=2 build=1 open=0 users=2000 rate=10 runs=3
 while (($#)); do
   case "$1" in
     --help|-h) usage; exit 0 ;;
     --open) open=1; shift ;;
     --users) users="${2:?}"; shift 2 ;;
     --rate) rate="${2:?}"; shift 2 ;;
+    --runs) runs="${2:?}"; shift 2 ;;
     --duration|-d) duration="${2:?}"; shift 2 ;;
     --connections|-c) connections="${2:?}"; shift 2 ;;
     --warmup) warmup="${2:?}"; shift 2 ;;
@@ -48,7 +54,8 @@ done
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
-for tool in wrk python3; do command -v "$tool" >/dev/null || die "$tool not found (scripts/bootstrap installs wrk)"; done
+[[ "$runs" =~ ^[1-9][0-9]?$ ]] || die "--runs takes 1-99"
+for tool in wrk python3 cc; do command -v "$tool" >/dev/null || die "$tool not found (scripts/bootstrap installs wrk)"; done
 cd "$REPO_ROOT"
 
 scratch="${DRIVER_BENCH_SCRATCH:-.build-driver-release}"
@@ -92,10 +99,18 @@ done
 log "hello-server pid $hello_pid on $url"
 
 if ((open)); then
-  log "loaddriver (own process): open model, $users paced users at $rate req/s each, ${duration}s, 1 event-loop thread"
-  "$driver_bin" run --url "$url" --name driver-open-bench --users "$users" --rate-per-user "$rate" --duration "$duration" \
-    --ramp-up 4 --mix 'GET:/=1' --pool-path none --threads 1 --out "$workdir" >"$workdir/driver.out" 2>"$workdir/driver.err" \
-    || die "loaddriver failed: $(cat "$workdir/driver.err" "$workdir/driver.out")"
+  paced_bin="$workdir/paced-client"
+  cc -O2 -o "$paced_bin" scripts/bench.d/paced-client.c || die "could not build scripts/bench.d/paced-client.c"
+  for run in $(seq 1 "$runs"); do
+    log "run $run/$runs: loaddriver (own process), $users paced users at $rate req/s each, ${duration}s, 1 event-loop thread"
+    mkdir -p "$workdir/run-$run"
+    "$driver_bin" run --url "$url" --name driver-open-bench --users "$users" --rate-per-user "$rate" --duration "$duration" \
+      --ramp-up 4 --mix 'GET:/=1' --pool-path none --threads 1 --out "$workdir/run-$run" >"$workdir/driver.out" 2>"$workdir/driver.err" \
+      || die "loaddriver failed: $(cat "$workdir/driver.err" "$workdir/driver.out")"
+    log "run $run/$runs: paced-client (C), the same timetable: the kernel's share"
+    "$paced_bin" 127.0.0.1 "$port" "$users" "$rate" "$duration" 4 >>"$workdir/paced-client.out" 2>"$workdir/paced-client.err" \
+      || die "paced-client failed: $(cat "$workdir/paced-client.err")"
+  done
   log "LoadDriver in the server's process: the same load against a second --raw server it hosts itself"
   inproc_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
   timeout $((duration + 120)) "$hello_bin" "$inproc_port" --raw --in-process-driver "$users" "$rate" "$duration" "$workdir" \
@@ -113,16 +128,19 @@ usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 rps = next(float(l.split()[1]) for l in out.splitlines() if l.startswith("Requests/sec:"))
 print(f"{(usage.ru_utime + usage.ru_stime) / (rps * float(duration)) * 1e6:.1f} {rps:.0f}")
 PY
-  python3 - "$(ls "$workdir"/load_test_driver-open-bench_*.json)" "$(ls "$workdir"/load_test_driver-in-process-bench_*.json)" "$workdir/wrk.cost" \
-    "$(ls "$workdir"/load_test_driver-closed-bench_*.json)" <<'PY'
-import json, sys
+  python3 - "$workdir" <<'PY'
+import glob, json, os, statistics, sys
+workdir = sys.argv[1]
+def load(pattern):
+    return json.load(open(glob.glob(os.path.join(workdir, pattern))[0]))
+run_dirs = sorted(glob.glob(os.path.join(workdir, "run-*")), key=lambda d: int(d.rsplit("-", 1)[1]))
+paced = [load(os.path.join(d, "load_test_driver-open-bench_*.json")) for d in run_dirs]
+inproc = load("load_test_driver-in-process-bench_*.json")
+closed = load("load_test_driver-closed-bench_*.json")
+wrk_us, wrk_rps = open(os.path.join(workdir, "wrk.cost")).read().split()
+c_runs = [line.split() for line in open(os.path.join(workdir, "paced-client.out")) if line.strip()]
 ratios = []
-wrk_us, wrk_rps = open(sys.argv[3]).read().split()
-closed = json.load(open(sys.argv[4]))
-closed_rps = closed["summary"]["achievedRate"]
-closed_us = closed["driver"]["cpuPercent"] / 100 / closed_rps * 1e6
-for label, path in zip(["own process", "server's process"], sys.argv[1:3]):
-    r = json.load(open(path))
+for label, r in [(f"run {i + 1}", r) for i, r in enumerate(paced)] + [("server's process", inproc)]:
     s, d = r["summary"], r["driver"]
     lat, svc, lag = s["latencyMs"], s["serviceTimeMs"], d["schedulingLagMs"]
     m = d.get("machine") or {}
@@ -134,12 +152,17 @@ for label, path in zip(["own process", "server's process"], sys.argv[1:3]):
           f'driver-limited {"yes: " + (d.get("driverLimitedReason") or "") if d["driverLimited"] else "no"}; '
           f'process {d["cpuPercent"]:.0f}% of a core; machine {m.get("busyPercent", float("nan")):.0f}% busy, {m.get("stealPercent", float("nan")):.1f}% stolen')
     ratios.append(s["achievedRate"] / s["targetRate"])
-    if label == "own process":
-        # The whole loaddriver process's CPU over the load phase, per request it sent (goal <= 20 us).
-        own_us = d["cpuPercent"] / 100 / s["achievedRate"] * 1e6
-print(f'cost: loaddriver {own_us:.1f} us of CPU per request (whole process, paced); '
-      f'closed loop {closed_us:.1f} us at {int(closed_rps):,} req/s; '
-      f'wrk {wrk_us} us per request (-c{r["scenario"]["users"]}, closed loop at {int(wrk_rps):,} req/s); goal <= 20 (paced)')
+# The whole loaddriver process's CPU over the load phase per request (goal <= 20 us), and the C client's in the same runs.
+own = [r["driver"]["cpuPercent"] / 100 / r["summary"]["achievedRate"] * 1e6 for r in paced]
+floor = [float(c[1]) for c in c_runs]
+for i, (rps, us, late, failed) in enumerate(c_runs):
+    print(f'[run {i + 1}] paced-client (C): {float(rps):.0f} req/s, {late} late, {failed} failed; {float(us):.1f} us of CPU per request')
+closed_us = closed["driver"]["cpuPercent"] / 100 / closed["summary"]["achievedRate"] * 1e6
+fmt = lambda xs: ", ".join(f"{x:.1f}" for x in xs)
+print(f'cost: loaddriver {statistics.median(own):.1f} us of CPU per paced request (runs {fmt(own)}); '
+      f'paced C client {statistics.median(floor):.1f} us ({fmt(floor)}): {statistics.median(own) / statistics.median(floor):.2f}x; '
+      f'closed loop {closed_us:.1f} us at {int(closed["summary"]["achievedRate"]):,} req/s vs wrk {wrk_us} us at {int(float(wrk_rps)):,} req/s; '
+      f'goal <= 20 (paced, median)')
 print(f'ratio: {min(ratios):.3f}')
 PY
   exit 0
