@@ -73,10 +73,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Linux's epoll for LoadDriver's TickPoller (Swift's Glibc module leaves it out).
+        .systemLibrary(name: "CEpoll"),
         // Speaks HTTP only: must not depend on RedisPool or AuthServiceUnderTest.
         .target(
             name: "LoadDriver",
             dependencies: [
+                "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

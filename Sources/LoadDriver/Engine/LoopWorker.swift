@@ -5,6 +5,8 @@ import NIOPosix
 ///
 /// Confined to `loop` (a plain non-Sendable class). The runner reaches it only through `NIOLoopBound` and
 /// `loop.execute`/`submit`. The users' wake-ups share one NIO callback, armed at the earliest (``UserTimers``).
+/// Paced and arrival-rate users on a timer tick connect through the worker's ``TickPoller``, which that callback
+/// polls on every tick.
 final class LoopWorker: NIOScheduledCallbackHandler {
     let loop: any EventLoop
     let plan: RunPlan
@@ -28,6 +30,13 @@ final class LoopWorker: NIOScheduledCallbackHandler {
     private var armedAt: Int64 = .max
     private var firingTimers = false
     private var dueUsers: [Int32] = []
+    /// The paced users' sockets, read on each tick; nil for closed-loop users and exact-time (resolution 0) runs,
+    /// which use SwiftNIO channels.
+    #if os(Linux)
+    let poller: TickPoller?
+    #else
+    let poller: Never?
+    #endif
 
     init(loop: any EventLoop, plan: RunPlan, userIndices: [Int]) {
         self.loop = loop
@@ -35,6 +44,11 @@ final class LoopWorker: NIOScheduledCallbackHandler {
         self.recorder = LoopRecorder(endpoints: plan.endpointNames.count, setupSteps: plan.setup.count, maxSamplesPerKind: plan.maxErrorSamplesPerKind)
         self.readyPromise = loop.makePromise(of: Int.self)
         self.finishPromise = loop.makePromise(of: LoopReport.self)
+        #if os(Linux)
+        self.poller = plan.scenario.load.isOpen && plan.timerResolutionNanos > 0 ? try? TickPoller() : nil
+        #else
+        self.poller = nil
+        #endif
         self.users = userIndices.enumerated().map {
             VirtualUser(index: $0.element, position: $0.offset, plan: plan, loop: loop, worker: self)
         }
@@ -61,11 +75,21 @@ final class LoopWorker: NIOScheduledCallbackHandler {
         self.armedAt = .max
         guard !self.finished else { return }
         self.firingTimers = true
+        self.poller?.poll()
         self.dueUsers.removeAll(keepingCapacity: true)
         self.timers.popDue(now: nowNanos(), into: &self.dueUsers)
         for position in self.dueUsers { self.users[Int(position)].timerFired() }
         self.firingTimers = false
-        if let next = self.timers.earliest { self.armTimer(at: next) }
+        self.armNext()
+    }
+
+    /// Arms the callback at the earliest user wake-up, and with a poller at the next tick at the latest.
+    private func armNext() {
+        var next = self.timers.earliest ?? .max
+        if self.poller != nil {
+            next = min(next, timerReleaseTime(forIntended: nowNanos() + 1, resolution: self.plan.timerResolutionNanos))
+        }
+        if next < self.armedAt { self.armTimer(at: next) }
     }
 
     func didCancelScheduledCallback(eventLoop: some EventLoop) {}
@@ -88,6 +112,7 @@ final class LoopWorker: NIOScheduledCallbackHandler {
             }
         }
         if self.users.isEmpty { self.markReady(0) }
+        self.armNext()
         self.loop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(UInt64(setupDeadline))) { [self] in
             self.markReady(self.readyCount)
         }
@@ -127,6 +152,7 @@ final class LoopWorker: NIOScheduledCallbackHandler {
         guard !self.finished else { return }
         let now = nowNanos()
         for user in self.users where user.inFlight { user.checkTimeout(now: now) }
+        self.poller?.expireConnects(now: now)
         if !self.stopping {
             if now >= self.plan.hardDeadlineNanos {
                 self.requestStop(reason: "wallClockCap")

@@ -2,8 +2,9 @@ import NIOCore
 
 /// The only handler of a user's pipeline: writes the user's pre-encoded requests and parses responses with
 /// ``HTTPResponseParser`` (no per-request header objects, one write and one flush per request).
-/// Lives on the user's event loop, like the user.
-final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Lives on the user's event loop, like the user. Closed-loop users connect this way, as do paced users when the
+/// timer resolution is 0 (exact times).
+final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, UserConnection {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -29,12 +30,12 @@ final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         // A body delimited by the close is complete now; a response cut short is an error.
         do {
             if let response = try self.parser.connectionClosed() {
-                self.user.responseReceived(status: response.status, body: response.body, connectionWillClose: true)
+                self.user.responseReceived(status: response.status, body: response.body, connectionWillClose: true, at: nowNanos())
             }
         } catch {
             if self.lastError == nil { self.lastError = error }
         }
-        self.user.connectionClosed(handler: self, error: self.lastError)
+        self.user.connectionClosed(self, error: self.lastError)
         context.fireChannelInactive()
     }
 
@@ -43,8 +44,6 @@ final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
-    /// Writes one encoded request; `collectBody` keeps the response body for captures.
-    @inline(__always)
     func send(_ request: ByteBuffer, isHEAD: Bool, collectBody: Bool) {
         guard let context = self.context else { return }
         self.parser.expect(isHEAD: isHEAD, collectBody: collectBody)
@@ -61,7 +60,8 @@ final class UserConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var bytes = self.unwrapInboundIn(data)
         do {
             while let response = try self.parser.feed(&bytes) {
-                self.user.responseReceived(status: response.status, body: response.body, connectionWillClose: !response.keepAlive)
+                self.user.responseReceived(
+                    status: response.status, body: response.body, connectionWillClose: !response.keepAlive, at: nowNanos())
                 if !response.keepAlive {
                     context.close(promise: nil)
                     return

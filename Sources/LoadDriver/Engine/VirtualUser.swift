@@ -18,7 +18,7 @@ final class VirtualUser {
     private(set) var variables: [String: String]
     private var rng: UInt64
 
-    private var handler: UserConnectionHandler?
+    private var handler: (any UserConnection)?
     private var pendingHandler: UserConnectionHandler?
     private var connecting = false
     private var everConnected = false
@@ -69,6 +69,20 @@ final class VirtualUser {
     func connect() {
         guard !self.connecting, self.handler == nil, !self.worker.stopping else { return }
         self.connecting = true
+        #if os(Linux)
+        if let poller = self.worker.poller {
+            do {
+                _ = try TickConnection.connect(user: self, to: self.plan.address, timeout: self.plan.connectTimeout, poller: poller)
+            } catch {
+                // Reported on the next loop turn, as a failed NIO connect would be, so a reconnect cannot recurse.
+                self.loop.assumeIsolated().execute { [self] in
+                    self.connecting = false
+                    self.connectFailed(error)
+                }
+            }
+            return
+        }
+        #endif
         let bound = NIOLoopBound(self, eventLoop: self.loop)
         ClientBootstrap(group: self.loop)
             .connectTimeout(self.plan.connectTimeout)
@@ -85,26 +99,46 @@ final class VirtualUser {
             .assumeIsolated()
             .whenComplete { result in
                 let user = bound.value
-                user.connecting = false
                 switch result {
                 case .success(let channel):
-                    user.recorder.connectionsOpened += 1
-                    if user.everConnected { user.recorder.reconnects += 1 }
-                    user.everConnected = true
-                    user.reconnectDelayMs = 0
-                    user.handler = user.pendingHandler
+                    let handler = user.pendingHandler
                     user.pendingHandler = nil
-                    if user.worker.stopping {
+                    if let handler {
+                        user.connected(handler)
+                    } else {
+                        user.connecting = false
                         channel.close(promise: nil)
-                        return
                     }
-                    user.connectionReady()
                 case .failure(let error):
+                    user.connecting = false
                     user.pendingHandler = nil
                     user.connectFailed(error)
                 }
             }
     }
+
+    /// `connection` is established.
+    func connected(_ connection: any UserConnection) {
+        self.connecting = false
+        self.recorder.connectionsOpened += 1
+        if self.everConnected { self.recorder.reconnects += 1 }
+        self.everConnected = true
+        self.reconnectDelayMs = 0
+        self.handler = connection
+        if self.worker.stopping {
+            connection.close()
+            return
+        }
+        self.connectionReady()
+    }
+
+    #if os(Linux)
+    /// A ``TickConnection``'s connect failed or timed out.
+    func connectFailed(_ connection: TickConnection, error: any Error) {
+        self.connecting = false
+        self.connectFailed(error)
+    }
+    #endif
 
     private func connectFailed(_ error: any Error) {
         let kind = classify(error)
@@ -158,8 +192,8 @@ final class VirtualUser {
         }
     }
 
-    func connectionClosed(handler: UserConnectionHandler, error: (any Error)?) {
-        guard handler === self.handler else { return }
+    func connectionClosed(_ connection: any UserConnection, error: (any Error)?) {
+        guard connection === self.handler else { return }
         self.handler = nil
         if self.loadStarted && self.isOpenModel { self.tracker.connectionUnavailable() }
         if self.inFlight {
@@ -368,9 +402,9 @@ final class VirtualUser {
         if !self.currentIsSetup { self.worker.inFlight -= 1 }
     }
 
-    func responseReceived(status: Int, body: ByteBuffer?, connectionWillClose: Bool) {
+    /// A response arrived at `now` (uptime ns).
+    func responseReceived(status: Int, body: ByteBuffer?, connectionWillClose: Bool, at now: Int64) {
         guard self.inFlight, let request = self.currentRequest else { return }
-        let now = nowNanos()
         self.finishInFlight()
         if connectionWillClose {
             // The server closes after this response: the connection is gone for the next request.

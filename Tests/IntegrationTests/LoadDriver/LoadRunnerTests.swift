@@ -69,7 +69,9 @@ struct LoadRunnerTests {
     @Test(.timeLimit(.minutes(1)))
     func theTimerTickIsPartOfTheReportedLatencyNeverHidden() async throws {
         // A coarse 40 ms tick against a server answering at once: each send waits for its tick (0-40 ms, 20 ms on
-        // average) and that wait shows in the corrected latency and the scheduling lag, not in service time.
+        // average) and that wait shows in the corrected latency and the scheduling lag, not in service time. Paced
+        // users' responses are read on the tick too, but timed by the kernel's receive timestamp: were they timed
+        // when the tick read them, service time would be ~40 ms.
         let server = try await TestHTTPServer(behavior: .init(delay: .zero))
         defer { Task { try await server.shutdown() } }
         let scenario = Scenario(
