@@ -75,10 +75,12 @@ final class LoopWorker: NIOScheduledCallbackHandler {
         self.armedAt = .max
         guard !self.finished else { return }
         self.firingTimers = true
-        self.poller?.poll()
         self.dueUsers.removeAll(keepingCapacity: true)
         self.timers.popDue(now: nowNanos(), into: &self.dueUsers)
         for position in self.dueUsers { self.users[Int(position)].timerFired() }
+        // Sends first, then the responses that arrived since the last tick: a user whose slot came due while its
+        // request was out sends as soon as the poll delivers that response.
+        self.poller?.poll()
         self.firingTimers = false
         self.armNext()
     }

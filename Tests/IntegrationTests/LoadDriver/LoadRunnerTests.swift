@@ -95,6 +95,26 @@ struct LoadRunnerTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func pacedUsersReadSplitLargeAndClosingResponses() async throws {
+        // Paced users read their sockets on the timer tick: a 40 KB response written in two halves 15 ms apart
+        // arrives over two or more ticks and reads, and the server closes every connection after its response.
+        // Every request must still succeed, each on a connection of its own, timed to the response's last byte.
+        let server = try await TestHTTPServer(
+            behavior: .init(delay: .zero, workBodyBytes: 40_000, splitGap: .milliseconds(15), closeAfterEachResponse: true))
+        defer { Task { try await server.shutdown() } }
+        let scenario = Scenario(
+            name: "split", users: 10, load: .pacedUsers(ratePerUser: 10), durationSeconds: 1.5, rampUpSeconds: 0.1,
+            warmUpSeconds: 0, mix: [.init(weight: 1, request: Self.work)])
+        let result = try await LoadRunner(Self.config(server)).run(scenario)
+        let s = result.summary
+        #expect(s.failed == 0, "\(result.errors)")
+        #expect(s.requests >= 130 && s.requests <= 170, "\(s.requests)")
+        #expect(result.statusCodes["200"] == s.requests)
+        #expect(result.driver.connectionsOpened >= s.requests, "\(result.driver.connectionsOpened) connections")
+        #expect(s.serviceTimeMs.p50 >= 15 && s.serviceTimeMs.p50 < 40, "service p50 \(s.serviceTimeMs.p50)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func stallShowsInCorrectedLatencyNotServiceTime() async throws {
         // One user at 10 req/s (100 ms interval) for 3 s; its 10th request stalls 500 ms.
         let server = try await TestHTTPServer(behavior: .init(delay: .milliseconds(20), stallRequestIndex: 10))

@@ -13,6 +13,12 @@ final class TestHTTPServer: Sendable {
         /// The N-th request (0-based, counting load requests to non-auth paths) is delayed by `stallDelay` instead.
         var stallRequestIndex: Int? = nil
         var stallDelay: TimeAmount = .milliseconds(500)
+        /// `/work`'s body padded to this many bytes.
+        var workBodyBytes: Int? = nil
+        /// Write the first half of each response, then the rest after this gap.
+        var splitGap: TimeAmount? = nil
+        /// Answer with `Connection: close` and close after each response.
+        var closeAfterEachResponse = false
     }
 
     final class State: Sendable {
@@ -77,7 +83,7 @@ final class TestHTTPServer: Sendable {
             case .body: break
             case .end:
                 guard let head = self.head else { return }
-                let (status, body) = self.respond(head)
+                let (status, plainBody) = self.respond(head)
                 var delay = self.behavior.delay
                 let received = NIODeadline.now()
                 let isLoad = head.uri.hasPrefix("/work") || head.uri.hasPrefix("/fail")
@@ -90,7 +96,12 @@ final class TestHTTPServer: Sendable {
                 } else {
                     delay = .zero
                 }
-                let keepAlive = head.isKeepAlive
+                let keepAlive = head.isKeepAlive && !self.behavior.closeAfterEachResponse
+                var body = plainBody
+                if head.uri == "/work", let size = self.behavior.workBodyBytes, size > body.utf8.count {
+                    body += String(repeating: " ", count: size - body.utf8.count)
+                }
+                let splitGap = self.behavior.splitGap
                 context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
                     if isLoad {
                         let handled = Double((NIODeadline.now() - received).nanoseconds) / 1e6
@@ -99,10 +110,23 @@ final class TestHTTPServer: Sendable {
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: "application/json")
                     headers.add(name: "Content-Length", value: String(body.utf8.count))
+                    if !keepAlive { headers.add(name: "Connection", value: "close") }
+                    let bytes = ByteBuffer(string: body)
+                    let half = splitGap == nil ? bytes.readableBytes : bytes.readableBytes / 2
                     context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-                    context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-                    context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-                    if !keepAlive { context.close(promise: nil) }
+                    context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(bytes.getSlice(at: 0, length: half)!))), promise: nil)
+                    let finish = {
+                        if half < bytes.readableBytes {
+                            context.write(self.wrapOutboundOut(.body(.byteBuffer(bytes.getSlice(at: half, length: bytes.readableBytes - half)!))), promise: nil)
+                        }
+                        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                        if !keepAlive { context.close(promise: nil) }
+                    }
+                    if let splitGap {
+                        context.eventLoop.assumeIsolated().scheduleTask(in: splitGap, finish)
+                    } else {
+                        finish()
+                    }
                 }
             }
         }
