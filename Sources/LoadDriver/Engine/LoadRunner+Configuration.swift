@@ -39,7 +39,8 @@ extension LoadRunner {
         /// instead of one wake-up per request. Latency still counts from each request's own intended time: the grid
         /// adds at most one tick to a reported latency and never hides one. `0` arms one timer per send at its exact
         /// time: on the 2-core reference machine that cost 10-15 points of machine CPU at 5,000 req/s (README).
-        /// Closed-loop users do not use it.
+        /// Above `0`, the same tick reads paced and arrival-rate users' responses (``TickPoller``), each timed by the
+        /// kernel's receive timestamp. Closed-loop users do not use it.
         public var timerResolutionMs: Double
         /// Seconds of ``LoopbackCalibration`` before the users connect (the target still idle), recorded as
         /// `environment.loopbackRoundTripsPerSecond`; `0` skips it. Default 0.5, at most 5.
