@@ -46,20 +46,19 @@ final class TickPoller {
 
     /// Registers `connection`'s descriptor for readability, and writability while `wantsWrite`.
     func register(_ connection: TickConnection, wantsWrite: Bool) throws {
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue | (wantsWrite ? EPOLLOUT.rawValue : 0)
-        event.data.fd = connection.descriptor
-        guard epoll_ctl(self.epoll, EPOLL_CTL_ADD, connection.descriptor, &event) == 0 else {
-            throw IOError(errnoCode: errno, reason: "epoll_ctl")
-        }
+        try self.control(EPOLL_CTL_ADD, connection, wantsWrite: wantsWrite)
         self.connections[connection.descriptor] = connection
     }
 
     func update(_ connection: TickConnection, wantsWrite: Bool) throws {
+        try self.control(EPOLL_CTL_MOD, connection, wantsWrite: wantsWrite)
+    }
+
+    private func control(_ operation: Int32, _ connection: TickConnection, wantsWrite: Bool) throws {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | (wantsWrite ? EPOLLOUT.rawValue : 0)
         event.data.fd = connection.descriptor
-        guard epoll_ctl(self.epoll, EPOLL_CTL_MOD, connection.descriptor, &event) == 0 else {
+        guard epoll_ctl(self.epoll, operation, connection.descriptor, &event) == 0 else {
             throw IOError(errnoCode: errno, reason: "epoll_ctl")
         }
     }
