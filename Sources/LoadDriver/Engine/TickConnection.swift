@@ -24,8 +24,8 @@ final class TickConnection: UserConnection {
     /// `SO_TIMESTAMPNS` (Linux's asm-generic and x86 value; `SCM_TIMESTAMPNS` is the same number).
     private static let timestampOption: Int32 = 35
 
-    /// Starts a non-blocking connect to `address`; the user hears of the outcome through `connected(_:)` or
-    /// `connectFailed(_:)`, never from inside this call.
+    /// Starts a non-blocking connect to `address`, or throws when it cannot start; the user hears of the outcome
+    /// through `connected(_:)` or `connectFailed(_:)` at a later poll.
     static func connect(user: VirtualUser, to address: SocketAddress, timeout: TimeAmount, poller: TickPoller) throws -> TickConnection {
         let domain: Int32
         switch address {
@@ -38,9 +38,11 @@ final class TickConnection: UserConnection {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         _ = setsockopt(fd, SOL_SOCKET, Self.timestampOption, &one, socklen_t(MemoryLayout<Int32>.size))
-        let rc = address.withSockAddr { pointer, length in Glibc.connect(fd, pointer, socklen_t(length)) }
-        if rc != 0 && errno != EINPROGRESS {
-            let error = IOError(errnoCode: errno, reason: "connect")
+        let connectErrno = address.withSockAddr { pointer, length in
+            Glibc.connect(fd, pointer, socklen_t(length)) == 0 ? 0 : errno
+        }
+        if connectErrno != 0 && connectErrno != EINPROGRESS {
+            let error = IOError(errnoCode: connectErrno, reason: "connect")
             Glibc.close(fd)
             throw error
         }
@@ -133,7 +135,7 @@ final class TickConnection: UserConnection {
         self.poller.remove(self)
         Glibc.close(self.descriptor)
         if wasConnecting {
-            self.user.connectFailed(self, error: error ?? ChannelError.alreadyClosed)
+            self.user.connectFailed(error ?? ChannelError.alreadyClosed)
         } else {
             self.user.connectionClosed(self, error: error)
         }

@@ -75,10 +75,7 @@ final class VirtualUser {
                 _ = try TickConnection.connect(user: self, to: self.plan.address, timeout: self.plan.connectTimeout, poller: poller)
             } catch {
                 // Reported on the next loop turn, as a failed NIO connect would be, so a reconnect cannot recurse.
-                self.loop.assumeIsolated().execute { [self] in
-                    self.connecting = false
-                    self.connectFailed(error)
-                }
+                self.loop.assumeIsolated().execute { [self] in self.connectFailed(error) }
             }
             return
         }
@@ -110,7 +107,6 @@ final class VirtualUser {
                         channel.close(promise: nil)
                     }
                 case .failure(let error):
-                    user.connecting = false
                     user.pendingHandler = nil
                     user.connectFailed(error)
                 }
@@ -132,15 +128,9 @@ final class VirtualUser {
         self.connectionReady()
     }
 
-    #if os(Linux)
-    /// A ``TickConnection``'s connect failed or timed out.
-    func connectFailed(_ connection: TickConnection, error: any Error) {
+    /// The connect failed or timed out.
+    func connectFailed(_ error: any Error) {
         self.connecting = false
-        self.connectFailed(error)
-    }
-    #endif
-
-    private func connectFailed(_ error: any Error) {
         let kind = classify(error)
         let now = nowNanos()
         let detail = "connect failed: \(error)"
